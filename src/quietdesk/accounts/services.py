@@ -1,0 +1,305 @@
+"""Every change to people, organisations, teams and tokens: one function per intent."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from quietdesk import access
+from quietdesk.accounts.models import (
+    ApiToken,
+    EmailAddress,
+    Organisation,
+    PhoneNumber,
+    Role,
+    Team,
+    User,
+    validate_time_zone,
+)
+from quietdesk.audit.services import record
+from quietdesk.errors import ValidationFailed
+from quietdesk.text import clean_line
+
+TOKEN_PREFIX = "qd_"  # noqa: S105 - a public marker, not a secret
+
+
+def normalise_email(address: str) -> str:
+    address = clean_line(address).lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationFailed(
+            {"email": _("%(address)r is not a valid email address.") % {"address": address[:100]}}
+        ) from None
+    return address
+
+
+def find_person_by_email(address: str) -> User | None:
+    """The person who writes from ``address`` (any of their addresses), if known."""
+    match = (
+        EmailAddress.objects.select_related("person")
+        .filter(address=address.strip().lower())
+        .first()
+    )
+    if match is not None:
+        return match.person
+    return User.objects.filter(email=address.strip().lower()).first()
+
+
+def _check_profile(time_zone: str, language: str | None) -> None:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ValidationFailed({"time_zone": exc.messages[0]}) from None
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language is not None and language not in codes:
+        raise ValidationFailed(
+            {
+                "language": _("Unknown language %(code)r; available: %(codes)s.")
+                % {"code": language, "codes": ", ".join(codes)}
+            }
+        )
+
+
+def _create_person(
+    *,
+    actor: User | None,
+    email: str,
+    name: str,
+    role: str,
+    time_zone: str,
+    language: str | None,
+    password: str | None = None,
+    organisation: Organisation | None = None,
+    extra_emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    **fields: Any,
+) -> User:
+    email = normalise_email(email)
+    addresses = [email, *[normalise_email(a) for a in extra_emails if a.strip()]]
+    _check_profile(time_zone, language)
+    clashes = set(
+        EmailAddress.objects.filter(address__in=addresses).values_list("address", flat=True)
+    ) | set(User.objects.filter(email__in=addresses).values_list("email", flat=True))
+    if clashes:
+        raise ValidationFailed(
+            {
+                "email": _("Already in use: %(addresses)s.")
+                % {"addresses": ", ".join(sorted(clashes))}
+            }
+        )
+    with transaction.atomic():
+        person = User.objects.create_user(
+            email,
+            password,
+            name=clean_line(name),
+            role=role,
+            time_zone=time_zone,
+            language=language or settings.LANGUAGE_CODE,
+            organisation=organisation,
+            **fields,
+        )
+        EmailAddress.objects.bulk_create(
+            [
+                EmailAddress(person=person, address=address, is_primary=index == 0)
+                for index, address in enumerate(dict.fromkeys(addresses))
+            ]
+        )
+        numbers = [clean_line(p) for p in phones if clean_line(p)]
+        PhoneNumber.objects.bulk_create(
+            [PhoneNumber(person=person, number=number) for number in dict.fromkeys(numbers)]
+        )
+        record(
+            actor=actor,
+            verb="person.created",
+            target=person,
+            after={
+                "email": email,
+                "role": role,
+                "name": person.name,
+                "organisation": organisation.public_id if organisation else None,
+            },
+        )
+    return person
+
+
+def create_contact(
+    *,
+    actor: User | None,
+    email: str,
+    name: str = "",
+    organisation: Organisation | None = None,
+    extra_emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    time_zone: str = "UTC",
+    language: str | None = None,
+    password: str | None = None,
+) -> User:
+    """Add a customer contact. ``actor`` is None when a channel creates it (e.g. mail)."""
+    if actor is not None:
+        access.require_staff(actor)
+    return _create_person(
+        actor=actor,
+        email=email,
+        name=name,
+        role=Role.CUSTOMER,
+        time_zone=time_zone,
+        language=language,
+        password=password,
+        organisation=organisation,
+        extra_emails=extra_emails,
+        phones=phones,
+    )
+
+
+def create_staff(
+    *,
+    actor: User | None,
+    email: str,
+    name: str,
+    role: str = Role.AGENT,
+    time_zone: str = "UTC",
+    language: str | None = None,
+    password: str | None = None,
+    teams: Iterable[Team] = (),
+) -> User:
+    """Add an agent or an admin. ``actor`` is None only for bootstrap commands."""
+    if actor is not None:
+        access.require_admin(actor)
+    if role not in (Role.AGENT, Role.ADMIN):
+        raise ValidationFailed({"role": _("Staff are agents or admins.")})
+    with transaction.atomic():
+        person = _create_person(
+            actor=actor,
+            email=email,
+            name=name,
+            role=role,
+            time_zone=time_zone,
+            language=language,
+            password=password,
+            is_superuser=role == Role.ADMIN,
+        )
+        for team in teams:
+            add_team_member(actor=actor, team=team, person=person)
+    return person
+
+
+def create_organisation(
+    *, actor: User | None, name: str, shares_tickets: bool = False, notes: str = ""
+) -> Organisation:
+    if actor is not None:
+        access.require_staff(actor)
+    name = clean_line(name)
+    if not name:
+        raise ValidationFailed({"name": _("An organisation needs a name.")})
+    if len(name) > 200:
+        raise ValidationFailed({"name": _("A name is at most 200 characters.")})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed(
+            {"name": _("An organisation called %(name)s exists already.") % {"name": name}}
+        )
+    with transaction.atomic():
+        organisation = Organisation.objects.create(
+            name=name, shares_tickets=shares_tickets, notes=notes
+        )
+        record(
+            actor=actor,
+            verb="organisation.created",
+            target=organisation,
+            after={"name": name, "shares_tickets": shares_tickets},
+        )
+    return organisation
+
+
+def create_team(*, actor: User | None, name: str, slug: str = "", description: str = "") -> Team:
+    if actor is not None:
+        access.require_admin(actor)
+    name = clean_line(name)
+    slug = slugify(slug or name)
+    if not name or not slug:
+        raise ValidationFailed({"name": _("A team needs a name.")})
+    if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name=name).exists():
+        raise ValidationFailed(
+            {"name": _("A team called %(name)s exists already.") % {"name": name}}
+        )
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=slug, description=description)
+        record(actor=actor, verb="team.created", target=team, after={"name": name, "slug": slug})
+    return team
+
+
+def add_team_member(*, actor: User | None, team: Team, person: User) -> Team:
+    if actor is not None:
+        access.require_admin(actor)
+    if not person.is_agent_or_admin:
+        raise ValidationFailed({"person": _("Only agents and admins can join a team.")})
+    with transaction.atomic():
+        team.members.add(person)
+        record(
+            actor=actor, verb="team.member_added", target=team, after={"member": person.public_id}
+        )
+    return team
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_api_token(*, actor: User | None, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; return it and the secret, which is never stored."""
+    if actor is not None and actor.pk != user.pk:
+        access.require_admin(actor)
+    name = clean_line(name) or _("API token")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=raw[:10], token_hash=hash_token(raw)
+        )
+        record(
+            actor=actor,
+            verb="token.created",
+            target=token,
+            after={"user": user.public_id, "name": token.name, "prefix": token.prefix},
+        )
+    return token, raw
+
+
+def authenticate_token(raw: str) -> User | None:
+    """The active person a presented token belongs to, or None."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Write at most once a minute per token: reads stay reads under load.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
+    if actor.pk != token.user_id:
+        access.require_admin(actor)
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(actor=actor, verb="token.revoked", target=token)
+    return token

@@ -1,0 +1,38 @@
+"""Refuse oversized API requests before reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from quietdesk.api.errors import error_body
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a request whose declared length exceeds what its content type may carry."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = (request.content_type or "") == "multipart/form-data"
+        limit = settings.UPLOAD_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > limit:
+            mb = limit / (1024 * 1024)
+            return JsonResponse(
+                error_body(
+                    _("The request body is too large: the limit is %(mb).1f MB.") % {"mb": mb},
+                    "too_large",
+                ),
+                status=413,
+            )
+        return self.get_response(request)

@@ -1,0 +1,101 @@
+"""Content-addressed attachment storage through Django's storage API."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from quietdesk.errors import TooLarge, ValidationFailed
+from quietdesk.tickets.models import Blob
+
+
+class Upload(Protocol):
+    """What every channel hands over for a file: an uploaded file, a mail part, a test."""
+
+    name: str | None
+    content_type: str | None
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
+
+
+@dataclass
+class InMemoryUpload:
+    """An attachment whose bytes are already in memory (mail parts, tests)."""
+
+    name: str | None
+    content: bytes
+    content_type: str | None = None
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        size = chunk_size or 64 * 1024
+        for start in range(0, len(self.content), size):
+            yield self.content[start : start + size]
+
+
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def clean_filename(name: str | None) -> str:
+    """A file name safe to show and to send back in Content-Disposition."""
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    base = _UNSAFE_FILENAME.sub("_", base).strip(" .")
+    return base[:200] or _("attachment")
+
+
+def guess_content_type(filename: str, declared: str | None) -> str:
+    if declared and "/" in declared and len(declared) <= 127:
+        return declared.split(";", 1)[0].strip().lower()
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def store_blob(upload: Upload) -> Blob:
+    """Hash and store the upload once; enforce ATTACHMENT_MAX_BYTES while reading."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
+        for chunk in upload.chunks():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(
+                    _("%(name)s is larger than the %(limit)d MB limit for attachments.")
+                    % {"name": clean_filename(upload.name), "limit": limit // (1024 * 1024)}
+                )
+            digest.update(chunk)
+            spool.write(chunk)
+        sha256 = digest.hexdigest()
+        existing = Blob.objects.filter(sha256=sha256).first()
+        if existing is not None:
+            return existing
+        spool.seek(0)
+        name = f"attachments/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        if not default_storage.exists(name):
+            stored_name = default_storage.save(name, File(spool, name=sha256))
+        else:
+            stored_name = name
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(sha256=sha256, size=size, storage_name=stored_name)
+    except IntegrityError:
+        return Blob.objects.get(sha256=sha256)
+
+
+def open_blob(blob: Blob) -> IO[bytes]:
+    return default_storage.open(blob.storage_name, "rb")
+
+
+def validate_upload_name(upload: Upload) -> None:
+    if upload.name is not None and len(upload.name) > 1000:
+        raise ValidationFailed({"attachments": _("A file name is longer than 1000 characters.")})

@@ -1,0 +1,283 @@
+"""Demonstration data that shows the product: safe to run again and again."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from quietdesk.accounts import services as accounts
+from quietdesk.accounts.models import Organisation, Role, Team, User
+from quietdesk.tickets import services as tickets
+from quietdesk.tickets.files import InMemoryUpload
+from quietdesk.tickets.models import Channel, MessageKind, Priority, Ticket
+from quietdesk.tickets.states import Status
+
+DEMO_PASSWORD = "quietdesk-demo"  # noqa: S105 - printed for the demo logins on purpose
+
+ADMIN = ("admin@quietdesk.example", "Alex Admin", "Europe/Paris")
+AGENTS = [
+    ("camille@quietdesk.example", "Camille Laurent", "Europe/Paris", ["support", "projects"]),
+    ("sam@quietdesk.example", "Sam Okafor", "America/New_York", ["support", "billing"]),
+    ("yuki@quietdesk.example", "Yuki Tanaka", "Asia/Tokyo", ["projects"]),
+]
+TEAMS = [
+    ("Support", "support", "Questions and problems from customers."),
+    ("Billing", "billing", "Invoices, payments and contracts."),
+    ("Projects", "projects", "Change requests on projects we run."),
+]
+ORGANISATIONS = [
+    ("Atelier Boréal", True),
+    ("Northwind Studio", False),
+    ("Café Lumière", False),
+]
+CUSTOMERS = [
+    ("marie@atelier-boreal.example", "Marie Dubois", "Atelier Boréal", "Europe/Paris", "fr"),
+    ("louis@atelier-boreal.example", "Louis Martin", "Atelier Boréal", "America/Montreal", "fr"),
+    ("jane@northwind.example", "Jane Cooper", "Northwind Studio", "America/New_York", "en"),
+    ("paul@cafe-lumiere.example", "Paul Petit", "Café Lumière", "Europe/Brussels", "fr"),
+]
+
+# subject, requester, team, priority, final status, thread [(who, kind, text)]
+# "who" is "customer" or an agent's email.
+THREADS: list[tuple[str, str, str, str, str, list[tuple[str, str, str]]]] = [
+    (
+        "Le formulaire de contact n'envoie plus rien",
+        "marie@atelier-boreal.example",
+        "support",
+        Priority.HIGH,
+        Status.OPEN,
+        [
+            (
+                "customer",
+                MessageKind.REPLY,
+                "Bonjour,\n\nDepuis hier soir, le formulaire de contact du site ne nous "
+                "envoie plus aucun message. Pouvez-vous regarder ?\n\nMerci,\nMarie",
+            ),
+            (
+                "camille@quietdesk.example",
+                MessageKind.NOTE,
+                "Le relais SMTP du client a changé de mot de passe lundi ; à vérifier.",
+            ),
+            (
+                "camille@quietdesk.example",
+                MessageKind.REPLY,
+                "Bonjour Marie,\n\nJe regarde cela ce matin et reviens vers vous avant midi.\n\n"
+                "Camille",
+            ),
+        ],
+    ),
+    (
+        "Invoice 2026-114 shows the wrong VAT number",
+        "jane@northwind.example",
+        "billing",
+        Priority.NORMAL,
+        Status.PENDING,
+        [
+            (
+                "customer",
+                MessageKind.REPLY,
+                "Hi, our new VAT number is on the attached letter. Could you reissue the invoice?",
+            ),
+            (
+                "sam@quietdesk.example",
+                MessageKind.REPLY,
+                "Hi Jane, happy to. Could you confirm the billing address should stay the same?",
+            ),
+        ],
+    ),
+    (
+        "New page for the spring collection",
+        "paul@cafe-lumiere.example",
+        "projects",
+        Priority.NORMAL,
+        Status.NEW,
+        [
+            (
+                "customer",
+                MessageKind.REPLY,
+                "Bonjour, nous voudrions une nouvelle page pour la collection de printemps, "
+                "avec une galerie de photos. Quel délai ?",
+            ),
+        ],
+    ),
+    (
+        "Site down after the hosting migration",
+        "louis@atelier-boreal.example",
+        "support",
+        Priority.URGENT,
+        Status.SOLVED,
+        [
+            ("customer", MessageKind.REPLY, "The site shows a 502 error since 7 am."),
+            (
+                "sam@quietdesk.example",
+                MessageKind.CALL,
+                "Called Louis: DNS still points at the old host. Updated the record together.",
+            ),
+            (
+                "sam@quietdesk.example",
+                MessageKind.REPLY,
+                "The DNS change has propagated and the site answers again. Let us know if anything "
+                "still looks wrong.",
+            ),
+            ("customer", MessageKind.REPLY, "All good here, thank you!"),
+        ],
+    ),
+    (
+        "Export of last year's orders",
+        "jane@northwind.example",
+        "support",
+        Priority.LOW,
+        Status.CLOSED,
+        [
+            ("customer", MessageKind.REPLY, "Could we get a CSV export of all 2025 orders?"),
+            (
+                "camille@quietdesk.example",
+                MessageKind.REPLY,
+                "Here it is — the file covers January to December 2025.",
+            ),
+        ],
+    ),
+    (
+        "Waiting on the payment provider's answer",
+        "marie@atelier-boreal.example",
+        "billing",
+        Priority.NORMAL,
+        Status.ON_HOLD,
+        [
+            (
+                "customer",
+                MessageKind.REPLY,
+                "Un paiement par carte a été débité deux fois. Pouvez-vous vérifier ?",
+            ),
+            (
+                "sam@quietdesk.example",
+                MessageKind.NOTE,
+                "Asked the payment provider for the transaction log; they answer within 3 days.",
+            ),
+            (
+                "sam@quietdesk.example",
+                MessageKind.REPLY,
+                "Nous avons interrogé le prestataire de paiement et revenons vers vous "
+                "dès sa réponse.",
+            ),
+        ],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demonstration teams, agents, customers and tickets (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            created = self._load()
+        if created:
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+
+    def _person(self, email: str) -> User | None:
+        return User.objects.filter(email=email).first()
+
+    def _load(self) -> bool:
+        if User.objects.filter(email=ADMIN[0]).exists():
+            return False
+        admin = accounts.create_staff(
+            actor=None,
+            email=ADMIN[0],
+            name=ADMIN[1],
+            role=Role.ADMIN,
+            time_zone=ADMIN[2],
+            password=DEMO_PASSWORD,
+        )
+        teams = {
+            slug: Team.objects.filter(slug=slug).first()
+            or accounts.create_team(actor=admin, name=name, slug=slug, description=description)
+            for name, slug, description in TEAMS
+        }
+        for email, name, zone, team_slugs in AGENTS:
+            accounts.create_staff(
+                actor=admin,
+                email=email,
+                name=name,
+                time_zone=zone,
+                password=DEMO_PASSWORD,
+                teams=[teams[s] for s in team_slugs],
+            )
+        organisations = {
+            name: Organisation.objects.filter(name=name).first()
+            or accounts.create_organisation(actor=admin, name=name, shares_tickets=shares)
+            for name, shares in ORGANISATIONS
+        }
+        for email, name, org, zone, language in CUSTOMERS:
+            accounts.create_contact(
+                actor=admin,
+                email=email,
+                name=name,
+                organisation=organisations[org],
+                time_zone=zone,
+                language=language,
+                password=DEMO_PASSWORD,
+            )
+        self._threads(teams)
+        return True
+
+    def _threads(self, teams: dict[str, Team]) -> None:
+        start = timezone.now() - datetime.timedelta(days=len(THREADS) + 1)
+        for index, (subject, requester_email, team, priority, status, thread) in enumerate(THREADS):
+            requester = User.objects.get(email=requester_email)
+            at = start + datetime.timedelta(days=index, hours=index)
+            first_agent = next((who for who, _k, _t in thread if who != "customer"), None)
+            assignee = User.objects.get(email=first_agent) if first_agent else None
+            _who, _kind, body = thread[0]
+            attachments = []
+            if "VAT" in subject:
+                attachments = [
+                    InMemoryUpload("vat-letter.txt", b"VAT number: FR 12 345678901\n", "text/plain")
+                ]
+            ticket = tickets.create_ticket(
+                actor=requester,
+                subject=subject,
+                body=body,
+                channel=Channel.EMAIL,
+                priority=Priority.NORMAL,
+                attachments=attachments,
+                created_at=at,
+            )
+            if assignee is not None:
+                tickets.assign(ticket=ticket, actor=assignee, team=teams[team], assignee=assignee)
+            else:
+                ticket = tickets.assign(
+                    ticket=ticket, actor=User.objects.get(email=ADMIN[0]), team=teams[team]
+                )
+            if priority != Priority.NORMAL:
+                tickets.set_priority(ticket=ticket, actor=assignee or requester, priority=priority)
+            for step, (who, kind, text) in enumerate(thread[1:], start=1):
+                author = requester if who == "customer" else User.objects.get(email=who)
+                tickets.post_message(
+                    ticket=ticket,
+                    author=author,
+                    body=text,
+                    kind=kind,
+                    via=Channel.EMAIL if who == "customer" else Channel.WEB,
+                    created_at=at + datetime.timedelta(hours=step * 3),
+                )
+            self._finish(ticket, status, assignee)
+
+    def _finish(self, ticket: Ticket, status: str, agent: User | None) -> None:
+        ticket.refresh_from_db()
+        if agent is None or ticket.status == status:
+            return
+        path = {
+            Status.PENDING: [Status.PENDING],
+            Status.ON_HOLD: [Status.ON_HOLD],
+            Status.SOLVED: [Status.SOLVED],
+            Status.CLOSED: [Status.SOLVED, Status.CLOSED],
+            Status.OPEN: [Status.OPEN],
+        }[Status(status)]
+        for step in path:
+            ticket = tickets.change_status(ticket=ticket, actor=agent, status=step)

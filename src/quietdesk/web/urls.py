@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from quietdesk.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "attachments/<str:attachment_id>/download",
+        views.download_attachment,
+        name="download_attachment",
+    ),
+    path("healthz", views.healthz, name="healthz"),
+]

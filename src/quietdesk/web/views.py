@@ -1,0 +1,43 @@
+"""Browser views. The agent workspace and the customer portal grow here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from quietdesk import access
+from quietdesk.accounts.models import User
+from quietdesk.api.tickets import attachment_response
+from quietdesk.errors import NotFound
+from quietdesk.tickets.models import Ticket
+from quietdesk.tickets.queries import with_ticket_relations
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    tickets: list[Ticket] = []
+    if request.user.is_authenticated and isinstance(request.user, User):
+        tickets = list(with_ticket_relations(access.visible_tickets(request.user))[:20])
+    return render(request, "web/home.html", {"tickets": tickets})
+
+
+@require_GET
+@login_required
+def download_attachment(request: HttpRequest, attachment_id: str) -> FileResponse:
+    assert isinstance(request.user, User)  # noqa: S101 - login_required
+    try:
+        attachment = access.get_attachment(request.user, attachment_id)
+    except NotFound:
+        raise Http404 from None
+    return attachment_response(attachment)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and `make run`: the app answers and the database too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

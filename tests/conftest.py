@@ -1,0 +1,75 @@
+"""Shared fixtures. Services a test needs (PostgreSQL, Redis, chromium) are required in CI
+(CI=true) and skipped with a message naming the service elsewhere."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from quietdesk import events
+from quietdesk.accounts.models import User
+from quietdesk.accounts.services import create_api_token
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Fail in CI, skip elsewhere: a missing service never hides in a green CI run."""
+    message = f"{name} is not available: {reason}"
+    if IN_CI:
+        pytest.fail(f"{message} (required in CI)")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _media_and_tasks(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.AGENTS_SEE_ALL_TEAMS = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def captured_events() -> Iterator[list[events.Event]]:
+    seen: list[events.Event] = []
+
+    def handler(event: events.Event) -> None:
+        seen.append(event)
+
+    events.subscribe("*")(handler)
+    yield seen
+    events.unsubscribe("*", handler)
+
+
+class World:
+    """A small installation: two teams, agents, an admin, two organisations, customers."""
+
+    def __init__(self) -> None:
+        self.support = factories.TeamFactory(name="Support", slug="support")
+        self.billing = factories.TeamFactory(name="Billing", slug="billing")
+        self.admin = factories.AdminFactory()
+        self.agent = factories.AgentFactory(teams=[self.support])
+        self.other_agent = factories.AgentFactory(teams=[self.billing])
+        self.acme = factories.OrganisationFactory(name="Acme", shares_tickets=True)
+        self.globex = factories.OrganisationFactory(name="Globex", shares_tickets=False)
+        self.customer = factories.CustomerFactory(organisation=self.acme)
+        self.colleague = factories.CustomerFactory(organisation=self.acme)
+        self.outsider = factories.CustomerFactory(organisation=self.globex)
+        self.outsider_colleague = factories.CustomerFactory(organisation=self.globex)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+def api_client(person: User) -> Client:
+    """A test client that authenticates with a fresh personal token of ``person``."""
+    _token, secret = create_api_token(actor=None, user=person, name="tests")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
