@@ -7,6 +7,7 @@ from typing import Annotated
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja import Status as HttpStatus
 
 from quietdesk import access
 from quietdesk.accounts import services
@@ -55,7 +56,7 @@ def list_contacts(request: HttpRequest, query: Query[ContactQuery]) -> ContactPa
 
 
 @router.post("/contacts", response={201: ContactOut}, tags=["contacts"], summary="Add a contact")
-def create_contact(request: HttpRequest, data: ContactIn) -> tuple[int, ContactOut]:
+def create_contact(request: HttpRequest, data: ContactIn) -> HttpStatus[ContactOut]:
     me = actor(request)
     access.require_staff(me)
     organisation = access.get_organisation(me, data.organisation) if data.organisation else None
@@ -69,7 +70,7 @@ def create_contact(request: HttpRequest, data: ContactIn) -> tuple[int, ContactO
         time_zone=data.time_zone,
         language=data.language,
     )
-    return 201, ContactOut.of(access.get_contact(me, contact.public_id))
+    return HttpStatus(201, ContactOut.of(access.get_contact(me, contact.public_id)))
 
 
 @router.get(
@@ -102,16 +103,14 @@ def list_organisations(
     tags=["organisations"],
     summary="Add a customer organisation",
 )
-def create_organisation(
-    request: HttpRequest, data: OrganisationIn
-) -> tuple[int, OrganisationOut | None]:
+def create_organisation(request: HttpRequest, data: OrganisationIn) -> HttpStatus[OrganisationOut | None]:
     organisation = services.create_organisation(
         actor=actor(request),
         name=data.name,
         shares_tickets=data.shares_tickets,
         notes=data.notes,
     )
-    return 201, OrganisationOut.of(organisation)
+    return HttpStatus(201, OrganisationOut.of(organisation))
 
 
 @router.get(
@@ -132,11 +131,11 @@ def list_teams(request: HttpRequest) -> list[TeamOut]:
 
 
 @router.post("/teams", response={201: TeamOut}, tags=["teams"], summary="Add a team (admins)")
-def create_team(request: HttpRequest, data: TeamIn) -> tuple[int, TeamOut | None]:
+def create_team(request: HttpRequest, data: TeamIn) -> HttpStatus[TeamOut | None]:
     team = services.create_team(
         actor=actor(request), name=data.name, slug=data.slug, description=data.description
     )
-    return 201, TeamOut.of(team)
+    return HttpStatus(201, TeamOut.of(team))
 
 
 @router.get("/teams/{team_id}", response=TeamOut, tags=["teams"], summary="Read a team")

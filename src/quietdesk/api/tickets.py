@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja import Status as HttpStatus
 
 from quietdesk import access
 from quietdesk.accounts import services as accounts
@@ -126,7 +127,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> TicketPage:
     summary="Open a ticket",
     openapi_extra=_body_doc(TicketIn),
 )
-def create_ticket(request: HttpRequest) -> tuple[int, TicketOut]:
+def create_ticket(request: HttpRequest) -> HttpStatus[TicketOut]:
     me = actor(request)
     data, uploads = parse_body(request, TicketIn)
     with transaction.atomic():
@@ -155,7 +156,7 @@ def create_ticket(request: HttpRequest) -> tuple[int, TicketOut]:
             copied=copied,
             attachments=uploads,
         )
-    return 201, TicketOut.of(_load(ticket))
+    return HttpStatus(201, TicketOut.of(_load(ticket)))
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="Read a ticket")
@@ -223,7 +224,7 @@ def list_messages(
     "the message's `ticket` says where it landed.",
     openapi_extra=_body_doc(MessageIn),
 )
-def create_message(request: HttpRequest, ticket_id: str) -> tuple[int, MessageOut]:
+def create_message(request: HttpRequest, ticket_id: str) -> HttpStatus[MessageOut]:
     me = actor(request)
     ticket = access.get_ticket(me, ticket_id)
     data, uploads = parse_body(request, MessageIn)
@@ -237,7 +238,7 @@ def create_message(request: HttpRequest, ticket_id: str) -> tuple[int, MessageOu
         attachments=uploads,
     )
     loaded = thread(me, message.ticket).get(pk=message.pk)
-    return 201, MessageOut.of(loaded, staff=me.is_agent_or_admin)
+    return HttpStatus(201, MessageOut.of(loaded, staff=me.is_agent_or_admin))
 
 
 @router.get(
