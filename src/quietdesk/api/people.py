@@ -103,7 +103,9 @@ def list_organisations(
     tags=["organisations"],
     summary="Add a customer organisation",
 )
-def create_organisation(request: HttpRequest, data: OrganisationIn) -> HttpStatus[OrganisationOut | None]:
+def create_organisation(
+    request: HttpRequest, data: OrganisationIn
+) -> HttpStatus[OrganisationOut | None]:
     organisation = services.create_organisation(
         actor=actor(request),
         name=data.name,
