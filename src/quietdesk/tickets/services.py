@@ -498,7 +498,11 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _locked_open_ticket(ticket: Ticket) -> Ticket:
-    locked = Ticket.objects.select_for_update().select_related("team", "assignee").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team", "assignee")
+        .get(pk=ticket.pk)
+    )
     if locked.status == Status.CLOSED:
         raise TicketClosed()
     return locked
