@@ -336,3 +336,34 @@ def test_staff_can_open_a_ticket_for_a_new_contact_by_email(world):
     assert response.status_code == 201, response.content
     assert response.json()["requester"]["email"] == "new.person@example.org"
     assert response.json()["channel"] == "phone"
+
+
+@pytest.mark.parametrize(
+    "request_args",
+    [
+        ("post", "/api/v1/tickets", {"subject": "x", "body": "y", "requester": "\x00"}),
+        ("post", "/api/v1/tickets", {"subject": "x", "body": "y", "requester_email": "a\x00@b.c"}),
+        ("post", "/api/v1/tickets", {"subject": "x", "tags": ["a\x00"], "body": "y"}),
+        ("get", "/api/v1/tickets?requester=%00", None),
+        ("get", "/api/v1/tickets/abc%00def", None),
+        ("get", "/api/v1/contacts?q=%00", None),
+    ],
+)
+def test_nul_characters_get_a_clear_4xx_on_every_database(world, request_args):
+    method, url, data = request_args
+    client = api_client(world.admin)
+    response = getattr(client, method)(url) if data is None else post_json(client, url, data)
+    assert 400 <= response.status_code < 500, response.content
+    assert "NUL" in response.json()["message"] + str(response.json()["details"])
+    assert not Ticket.objects.exists()
+
+
+def test_a_patch_with_a_nul_character_gets_422_naming_the_field(world):
+    ticket = factories.ticket(requester=world.customer)
+    response = patch_json(
+        api_client(world.admin), f"/api/v1/tickets/{ticket.public_id}", {"tags": ["ok", "bad\x00"]}
+    )
+    assert response.status_code == 422
+    assert response.json()["details"] == [
+        {"field": "tags.1", "message": "Contains a NUL character."}
+    ]

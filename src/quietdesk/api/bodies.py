@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 import pydantic
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja.errors import ValidationError
+from ninja.parser import Parser
 
 from quietdesk.errors import TooLarge, ValidationFailed
 
@@ -49,12 +50,43 @@ def parse_body[S: pydantic.BaseModel](
         raise ValidationFailed({"body": _("The multipart body is malformed.")}) from None
     if not isinstance(data, dict):
         raise ValidationFailed({"body": _("The request body must be a JSON object.")})
+    reject_nul(data)
     try:
         return schema.model_validate(data), files
     except pydantic.ValidationError as exc:
         raise ValidationError(
             [dict(e) for e in exc.errors(include_url=False, include_context=False)]
         ) from None
+
+
+def reject_nul(data: Any, path: str = "") -> None:
+    """Refuse NUL characters anywhere in a decoded body: no database stores them as text."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise ValidationFailed({path or "body": _("Contains a NUL character.")})
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            reject_nul(key, path or "body")
+            reject_nul(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            reject_nul(value, f"{path}.{index}" if path else str(index))
+
+
+class StrictJsonParser(Parser):
+    """Ninja's body parser: UTF-8 JSON only, with no NUL characters."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json.loads(request.body.decode("utf-8"))
+        reject_nul(data)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        reject_nul(parsed)
+        return parsed
 
 
 def _form_data(request: HttpRequest, schema: type[pydantic.BaseModel]) -> dict[str, Any]:
@@ -69,8 +101,3 @@ def _form_data(request: HttpRequest, schema: type[pydantic.BaseModel]) -> dict[s
         values = request.POST.getlist(key)
         data[key] = values if key in list_fields else values[-1]
     return data
-
-
-def upload_limit_bytes() -> int:
-    """Largest multipart request: a handful of attachments at their size limit."""
-    return int(settings.UPLOAD_MAX_BYTES)

@@ -97,6 +97,8 @@ def install(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, RequestDataTooBig):
             return on_too_big(request, exc.__cause__)
+        if isinstance(exc.__cause__, DomainError):  # raised by our body parser
+            return on_domain_error(request, exc.__cause__)
         message = str(exc)
         if message.startswith("Cannot parse request body"):
             message = _("The request body is not valid JSON encoded in UTF-8.")

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from quietdesk.api import errors, people, tickets
 from quietdesk.api.auth import BrowserSession, TokenAuth
+from quietdesk.api.bodies import StrictJsonParser
 
 api = NinjaAPI(
     title="Quietdesk API",
@@ -18,6 +19,7 @@ api = NinjaAPI(
     auth=[TokenAuth(), BrowserSession()],
     urls_namespace="api-v1",
     docs_url="/docs",
+    parser=StrictJsonParser(),
     openapi_url="/openapi.json",
 )
 errors.install(api)

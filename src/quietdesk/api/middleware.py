@@ -1,4 +1,4 @@
-"""Refuse oversized API requests before reading them."""
+"""Refuse API requests that cannot be served before any view reads them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from quietdesk.api.errors import error_body
 
 
-class RequestSizeLimitMiddleware:
-    """413 for a request whose declared length exceeds what its content type may carry."""
+class ApiRequestGuardMiddleware:
+    """400 for a NUL character in the path or query; 413 for a body over the limit."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -20,6 +20,10 @@ class RequestSizeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return JsonResponse(
+                error_body(_("The address contains a NUL character."), "malformed"), status=400
+            )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
