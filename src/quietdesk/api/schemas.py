@@ -26,6 +26,22 @@ class Input(BaseModel):
 # --- Output -------------------------------------------------------------------------------
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API."""
+
+    message: str = Field(description="What went wrong, in the reader's language.")
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`.")
+    details: list[FieldError] = Field(description="One entry per field in error.")
+    allowed: list[str] | None = Field(
+        default=None, description="For `invalid_transition`: the statuses allowed next."
+    )
+
+
 class PersonRef(BaseModel):
     id: str
     name: str

@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
+from pydantic import BaseModel
 
 from quietdesk import access
 from quietdesk.accounts import services as accounts
@@ -65,28 +66,21 @@ class TicketQuery(Schema):
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
 
-def _body_doc(schema: type[Schema] | type[object]) -> dict[str, object]:
+def _body_doc(schema: type[BaseModel]) -> dict[str, object]:
     """OpenAPI request body for operations taking JSON or multipart with files."""
-    ref = {"$ref": f"#/components/schemas/{schema.__name__}"}
+    fields = schema.model_json_schema()
     multipart = {
-        "allOf": [
-            ref,
-            {
-                "type": "object",
-                "properties": {
-                    "attachments": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "binary"},
-                    }
-                },
-            },
-        ]
+        **fields,
+        "properties": {
+            **fields["properties"],
+            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        },
     }
     return {
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": ref},
+                "application/json": {"schema": fields},
                 "multipart/form-data": {"schema": multipart},
             },
         }
