@@ -64,6 +64,7 @@ typecheck: setup
 	$(BIN)/mypy src
 
 checks: setup
+	@$(BIN)/python scripts/check_translations.py
 	@QUIETDESK_DATA_DIR=$$(mktemp -d) $(BIN)/quietdesk makemigrations --check --dry-run -v 1
 	@QUIETDESK_DEBUG=false QUIETDESK_SECRET_KEY=check-deploy-$$(date +%s%N)-a-long-enough-random-value-for-django \
 	  QUIETDESK_ALLOWED_HOSTS=quietdesk.example QUIETDESK_DATA_DIR=$$(mktemp -d) \

@@ -44,14 +44,27 @@ class InvalidTransition(DomainError):
 
     code = "invalid_transition"
 
-    def __init__(self, current: str, requested: str, allowed: Sequence[str]) -> None:
+    def __init__(
+        self,
+        current: str,
+        requested: str,
+        allowed: Sequence[str],
+        *,
+        labels: Mapping[str, Text] | None = None,
+    ) -> None:
+        """``allowed`` holds status codes; ``labels`` their names in the reader's language."""
         self.current = current
         self.requested = requested
         self.allowed = list(allowed)
-        allowed_text = ", ".join(self.allowed) if self.allowed else _("none")
+        names = labels or {}
+
+        def name(code: str) -> str:
+            return str(names.get(code, code))
+
+        allowed_text = ", ".join(name(c) for c in self.allowed) if self.allowed else _("none")
         super().__init__(
             _("A ticket cannot go from %(current)s to %(requested)s. Allowed: %(allowed)s.")
-            % {"current": current, "requested": requested, "allowed": allowed_text}
+            % {"current": name(current), "requested": name(requested), "allowed": allowed_text}
         )
 
 

@@ -367,3 +367,22 @@ def test_a_patch_with_a_nul_character_gets_422_naming_the_field(world):
     assert response.json()["details"] == [
         {"field": "tags.1", "message": "Contains a NUL character."}
     ]
+
+
+def test_error_messages_follow_accept_language_while_codes_and_fields_do_not(world):
+    client = api_client(world.customer)
+    english = post_json(client, "/api/v1/tickets", {"subject": " ", "body": "y"})
+    french = client.post(
+        "/api/v1/tickets",
+        data=json.dumps({"subject": " ", "body": "y"}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert english.status_code == french.status_code == 422
+    assert english.json()["code"] == french.json()["code"] == "invalid"
+    assert [d["field"] for d in english.json()["details"]] == ["subject"]
+    assert [d["field"] for d in french.json()["details"]] == ["subject"]
+    assert english.json()["details"][0]["message"] == "A ticket needs a subject."
+    assert french.json()["details"][0]["message"] == "Un ticket doit avoir un objet."
+    unknown = client.get("/api/v1/tickets/nope", HTTP_ACCEPT_LANGUAGE="xx-YY")
+    assert unknown.json()["message"] == "No ticket nope."

@@ -28,7 +28,10 @@ def test_an_invalid_transition_names_the_allowed_ones():
     with pytest.raises(InvalidTransition) as info:
         check_transition("new", "closed")
     assert info.value.allowed == ["open", "pending", "on_hold", "solved"]
-    assert "open, pending, on_hold, solved" in str(info.value)
+    assert str(info.value) == (
+        "A ticket cannot go from New to Closed. "
+        "Allowed: Open, Waiting on customer, On hold, Solved."
+    )
 
 
 def test_an_unknown_status_is_an_invalid_transition():

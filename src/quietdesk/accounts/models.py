@@ -40,7 +40,7 @@ class Organisation(models.Model):
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
     name = models.CharField(_("name"), max_length=200, unique=True)
     shares_tickets = models.BooleanField(
-        _("members see each other's tickets"),
+        _("tickets shared among members"),
         default=False,
         help_text=_("When set, every contact of the organisation sees all its tickets."),
     )
@@ -209,7 +209,11 @@ class ApiToken(models.Model):
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=16, help_text=_("Shown to recognise it."))
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=16,
+        help_text=_("The first characters of the token, shown so you can recognise it."),
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)

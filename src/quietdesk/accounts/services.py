@@ -39,7 +39,7 @@ def normalise_email(address: str) -> str:
         validate_email(address)
     except ValidationError:
         raise ValidationFailed(
-            {"email": _("%(address)r is not a valid email address.") % {"address": address[:100]}}
+            {"email": _("%(address)s is not a valid email address.") % {"address": address[:100]}}
         ) from None
     return address
 
@@ -65,7 +65,7 @@ def _check_profile(time_zone: str, language: str | None) -> None:
     if language is not None and language not in codes:
         raise ValidationFailed(
             {
-                "language": _("Unknown language %(code)r; available: %(codes)s.")
+                "language": _("Unknown language %(code)s; available: %(codes)s.")
                 % {"code": language, "codes": ", ".join(codes)}
             }
         )
@@ -177,7 +177,9 @@ def create_staff(
     if actor is not None:
         access.require_admin(actor)
     if role not in (Role.AGENT, Role.ADMIN):
-        raise ValidationFailed({"role": _("Staff are agents or admins.")})
+        raise ValidationFailed(
+            {"role": _("Staff members must have the agent or administrator role.")}
+        )
     with transaction.atomic():
         person = _create_person(
             actor=actor,
@@ -203,7 +205,9 @@ def create_organisation(
     if not name:
         raise ValidationFailed({"name": _("An organisation needs a name.")})
     if len(name) > 200:
-        raise ValidationFailed({"name": _("A name is at most 200 characters.")})
+        raise ValidationFailed(
+            {"name": _("A name can have at most %(max)d characters.") % {"max": 200}}
+        )
     if Organisation.objects.filter(name__iexact=name).exists():
         raise ValidationFailed(
             {"name": _("An organisation called %(name)s exists already.") % {"name": name}}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from quietdesk.api.errors import error_body
@@ -22,7 +23,7 @@ class ApiRequestGuardMiddleware:
             return self.get_response(request)
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             return JsonResponse(
-                error_body(_("The address contains a NUL character."), "malformed"), status=400
+                error_body(_("The URL contains a NUL character."), "malformed"), status=400
             )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -34,7 +35,8 @@ class ApiRequestGuardMiddleware:
             mb = limit / (1024 * 1024)
             return JsonResponse(
                 error_body(
-                    _("The request body is too large: the limit is %(mb).1f MB.") % {"mb": mb},
+                    _("The request body is too large: the limit is %(size)s MB.")
+                    % {"size": number_format(mb, decimal_pos=1)},
                     "too_large",
                 ),
                 status=413,

@@ -98,4 +98,6 @@ def open_blob(blob: Blob) -> IO[bytes]:
 
 def validate_upload_name(upload: Upload) -> None:
     if upload.name is not None and len(upload.name) > 1000:
-        raise ValidationFailed({"attachments": _("A file name is longer than 1000 characters.")})
+        raise ValidationFailed(
+            {"attachments": _("A file name can have at most %(max)d characters.") % {"max": 1000}}
+        )

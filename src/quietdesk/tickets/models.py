@@ -127,7 +127,7 @@ class Ticket(models.Model):
     )
     copied = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("copied"),
+        verbose_name=_("people in copy"),
         related_name="copied_tickets",
         blank=True,
     )
@@ -179,7 +179,9 @@ class Message(models.Model):
         related_name="messages",
     )
     body_text = models.TextField(_("text"), blank=True)
-    body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitised on the way in."))
+    body_html = models.TextField(
+        _("HTML"), blank=True, help_text=_("Unsafe HTML is removed when the message is received.")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     channel_metadata = models.JSONField(_("channel metadata"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

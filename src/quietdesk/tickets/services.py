@@ -179,7 +179,9 @@ def post_message(
     _check_choice("channel", via, Channel.values)
     if author is None:
         if kind != MessageKind.SYSTEM:
-            raise ValidationFailed({"author": _("Only system messages have no author.")})
+            raise ValidationFailed(
+                {"author": _("A message without an author must be a system message.")}
+            )
     else:
         access.require_can_post(author, ticket, kind)
     body, body_html = _clean_bodies(body, body_html, attachments)
@@ -482,7 +484,7 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
         if len(name) > TAG_MAX_CHARS or "," in name:
             raise ValidationFailed(
                 {
-                    "tags": _("A tag is at most %(max)d characters and has no comma: %(tag)r.")
+                    "tags": _("A tag can have at most %(max)d characters and no commas: %(tag)s.")
                     % {"max": TAG_MAX_CHARS, "tag": name[:60]}
                 }
             )
@@ -518,22 +520,23 @@ def _tags_named(names: list[str]) -> list[Tag]:
 
 
 def _check_assignable(assignee: User, team: Team | None) -> None:
-    if not access.assignable_agents(team).filter(pk=assignee.pk).exists():
-        if assignee.role not in (Role.AGENT, Role.ADMIN) or not assignee.is_active:
-            raise ValidationFailed({"assignee": _("Only active agents can be assigned.")})
-        raise ValidationFailed(
-            {
-                "assignee": _("%(agent)s is not a member of the team %(team)s.")
-                % {"agent": assignee.display_name, "team": team.name if team else ""}
-            }
-        )
+    if access.assignable_agents(team).filter(pk=assignee.pk).exists():
+        return
+    if team is None or assignee.role not in (Role.AGENT, Role.ADMIN) or not assignee.is_active:
+        raise ValidationFailed({"assignee": _("Only active agents can be assigned.")})
+    raise ValidationFailed(
+        {
+            "assignee": _("%(agent)s is not a member of the team %(team)s.")
+            % {"agent": assignee.display_name, "team": team.name}
+        }
+    )
 
 
 def _check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
         raise ValidationFailed(
             {
-                field: _("%(value)r is not one of: %(allowed)s.")
+                field: _("%(value)s is not one of: %(allowed)s.")
                 % {"value": value, "allowed": ", ".join(allowed)}
             }
         )

@@ -47,10 +47,12 @@ def allowed_next(current: str) -> tuple[Status, ...]:
 def check_transition(current: str, requested: str) -> Status:
     """Return ``requested`` as a Status, or raise InvalidTransition naming the allowed ones."""
     allowed = allowed_next(current)
+    codes = [s.value for s in allowed]
+    labels = {s.value: s.label for s in Status}
     try:
         target = Status(requested)
     except ValueError:
-        raise InvalidTransition(current, requested, [s.value for s in allowed]) from None
+        raise InvalidTransition(current, requested, codes, labels=labels) from None
     if target not in allowed:
-        raise InvalidTransition(current, requested, [s.value for s in allowed])
+        raise InvalidTransition(current, requested, codes, labels=labels)
     return target

@@ -1,0 +1,118 @@
+"""Fail when the French catalogue is behind the code.
+
+1. `makemessages` on the tree must add no msgid the committed catalogue lacks;
+2. the catalogue has no untranslated and no fuzzy entry;
+3. the committed .mo is exactly what msgfmt compiles from the committed .po.
+
+Needs GNU gettext (xgettext, msgfmt, msgattrib); with CI=true a missing tool fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "quietdesk"
+LOCALE = PACKAGE / "locale"
+LANGUAGES = ["fr"]
+
+
+def msgids(po_text: str) -> set[str]:
+    ids = set()
+    for block in po_text.split("\n\n"):
+        match = re.search(r'^msgid ((?:".*"\n?)+)', block, re.MULTILINE)
+        if match:
+            ids.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1))))
+    ids.discard("")
+    return ids
+
+
+def run(*args: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def main() -> int:
+    missing = [t for t in ("xgettext", "msgfmt", "msgattrib") if shutil.which(t) is None]
+    if missing:
+        message = f"GNU gettext is missing ({', '.join(missing)}): apt-get install gettext"
+        if os.environ.get("CI", "").lower() == "true":
+            print(message, file=sys.stderr)
+            return 1
+        print(f"SKIPPED the translation check: {message}")
+        return 0
+    problems: list[str] = []
+    for language in LANGUAGES:
+        po = LOCALE / language / "LC_MESSAGES" / "django.po"
+        mo = po.with_suffix(".mo")
+        committed = po.read_text(encoding="utf-8")
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "quietdesk"
+            shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+            env = {
+                **os.environ,
+                "PYTHONPATH": str(ROOT / "src"),
+                "DJANGO_SETTINGS_MODULE": "quietdesk.settings",
+            }
+            subprocess.run(
+                [
+                    str(ROOT / ".venv" / "bin" / "django-admin"),
+                    "makemessages",
+                    "-l",
+                    language,
+                    "--no-location",
+                    "--ignore",
+                    "*/migrations/*",
+                ],
+                cwd=copy,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            regenerated = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text(
+                encoding="utf-8"
+            )
+            new = sorted(msgids(regenerated) - msgids(committed))
+            if new:
+                problems.append(
+                    f"{language}: {len(new)} string(s) in the code are missing from "
+                    f"{po.relative_to(ROOT)}: " + "; ".join(repr(s) for s in new[:10])
+                )
+            compiled = Path(tmp) / "django.mo"
+            run("msgfmt", "--check", "-o", str(compiled), str(po))
+            if not mo.exists() or compiled.read_bytes() != mo.read_bytes():
+                problems.append(
+                    f"{language}: {mo.relative_to(ROOT)} is stale: run "
+                    f"`msgfmt -o {mo.relative_to(ROOT)} {po.relative_to(ROOT)}`"
+                )
+        untranslated = msgids(run("msgattrib", "--untranslated", str(po)))
+        fuzzy = msgids(run("msgattrib", "--only-fuzzy", str(po)))
+        if untranslated:
+            problems.append(
+                f"{language}: {len(untranslated)} untranslated: "
+                + "; ".join(repr(s) for s in sorted(untranslated)[:10])
+            )
+        if fuzzy:
+            problems.append(
+                f"{language}: {len(fuzzy)} fuzzy: " + "; ".join(repr(s) for s in sorted(fuzzy)[:10])
+            )
+    if problems:
+        print("Translation catalogue check failed (see docs/translating.md):", file=sys.stderr)
+        for problem in problems:
+            print(f"- {problem}", file=sys.stderr)
+        return 1
+    print(f"Translations complete for {', '.join(LANGUAGES)}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
