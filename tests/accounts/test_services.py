@@ -98,3 +98,17 @@ def test_nobody_creates_tokens_for_others_but_admins(world):
         services.create_api_token(actor=world.agent, user=world.other_agent, name="x")
     _token, secret = services.create_api_token(actor=world.admin, user=world.agent, name="x")
     assert services.authenticate_token(secret) == world.agent
+
+
+def test_contact_for_email_finds_or_creates_once(world):
+    first = services.contact_for_email(actor=world.agent, email="New@Example.com", name="New")
+    again = services.contact_for_email(actor=None, email="new@example.com")
+    assert first == again
+    assert first.role == Role.CUSTOMER
+    assert services.contact_for_email(actor=world.agent, email=world.customer.email) == (
+        world.customer
+    )
+    with pytest.raises(NotAllowed):
+        services.contact_for_email(actor=world.customer, email="someone@example.com")
+    with pytest.raises(ValidationFailed):
+        services.contact_for_email(actor=world.agent, email="nonsense")

@@ -162,6 +162,19 @@ def create_contact(
     )
 
 
+def contact_for_email(*, actor: User | None, email: str, name: str = "") -> User:
+    """The person who writes from ``email``, created as a contact if unknown.
+
+    The door for every channel that meets a new customer by address (the API today,
+    inbound mail next). ``actor`` is None when a channel acts on its own.
+    """
+    if actor is not None:
+        access.require_staff(actor)
+    return find_person_by_email(normalise_email(email)) or create_contact(
+        actor=actor, email=email, name=name
+    )
+
+
 def create_staff(
     *,
     actor: User | None,

@@ -129,10 +129,7 @@ def create_ticket(request: HttpRequest) -> HttpStatus[TicketOut]:
         if data.requester:
             requester = access.get_contact(me, data.requester)
         elif data.requester_email:
-            access.require_staff(me)
-            requester = accounts.find_person_by_email(
-                data.requester_email
-            ) or accounts.create_contact(actor=me, email=data.requester_email)
+            requester = accounts.contact_for_email(actor=me, email=data.requester_email)
         team = access.get_team(me, data.team) if data.team else None
         assignee = _staff(me, data.assignee) if data.assignee else None
         copied = [access.get_contact(me, pid) for pid in data.copied]
