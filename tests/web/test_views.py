@@ -1,3 +1,5 @@
+import zoneinfo
+
 import pytest
 from django.test import Client
 
@@ -90,3 +92,25 @@ def test_api_docs_and_schema_are_served(db):
     assert schema.json()["openapi"].startswith("3.")
     assert "/api/v1/tickets" in schema.json()["paths"]
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_pages_follow_the_readers_language_and_time_zone(world):
+    ticket = factories.ticket(requester=world.customer, subject="Horaires")
+    world.customer.language = "fr"
+    world.customer.time_zone = "Asia/Kathmandu"
+    world.customer.save()
+    response = signed_in(world.customer).get("/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response["Content-Language"] == "fr"
+    assert "Derniers tickets" in page
+    assert "Latest tickets" not in page
+    local = ticket.updated_at.astimezone(zoneinfo.ZoneInfo("Asia/Kathmandu"))
+    assert local.strftime("%H:%M") in page  # Kathmandu is UTC+05:45: minutes differ too
+    assert ticket.updated_at.strftime("%H:%M") not in page
+
+
+def test_the_api_keeps_accept_language_for_a_signed_in_browser(world):
+    world.customer.language = "fr"
+    world.customer.save()
+    response = signed_in(world.customer).get("/api/v1/tickets/nope", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["message"] == "No ticket nope."

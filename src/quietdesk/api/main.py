@@ -36,9 +36,9 @@ class QuietdeskAPI(NinjaAPI):
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["Error"] = ErrorOut.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error_schema.pop("$defs", {}))
+        components["Error"] = {**error_schema, "title": "Error"}
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
