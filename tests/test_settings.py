@@ -35,7 +35,7 @@ def test_defaults_work_with_no_configuration(tmp_path):
     assert result.returncode == 0, result.stderr
     debug, engine, name = result.stdout.split()
     assert debug == "True"
-    assert engine == "django.db.backends.sqlite3"
+    assert engine == "quietdesk.db.sqlite3"
     assert name == str(tmp_path / "quietdesk.sqlite3")
 
 
