@@ -98,6 +98,8 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'quietdesk.sqlite
 _database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["ENGINE"] = "quietdesk.db.sqlite3"
+    # Tests on SQLite run in memory, one database per test process.
+    _database["TEST"] = {"NAME": ":memory:"}
     if str(_database["NAME"]) != ":memory:":
         Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _database["OPTIONS"] = {
