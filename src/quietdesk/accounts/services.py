@@ -242,9 +242,22 @@ def create_team(*, actor: User | None, name: str, slug: str = "", description: s
     if actor is not None:
         access.require_admin(actor)
     name = clean_line(name)
-    slug = slugify(slug or name)
-    if not name or not slug:
+    if not name:
         raise ValidationFailed({"name": _("A team needs a name.")})
+    if len(name) > 100:
+        raise ValidationFailed(
+            {"name": _("A name can have at most %(max)d characters.") % {"max": 100}}
+        )
+    field = "slug" if slug else "name"
+    if slug and len(slugify(slug)) > 50:
+        raise ValidationFailed(
+            {"slug": _("A short name can have at most %(max)d characters.") % {"max": 50}}
+        )
+    slug = slugify(slug or name)[:50].strip("-")
+    if not slug:
+        raise ValidationFailed(
+            {field: _("A short name needs at least one letter or digit (a to z, 0 to 9).")}
+        )
     if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name=name).exists():
         raise ValidationFailed(
             {"name": _("A team called %(name)s exists already.") % {"name": name}}

@@ -42,7 +42,8 @@ def parse_body[S: pydantic.BaseModel](
             )
     except RequestDataTooBig:
         raise TooLarge(_("The request body is too large.")) from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
+        # Not UTF-8, not JSON, nested too deep, or a number too long to convert.
         raise ValidationFailed(
             {"body": _("The request body is not valid JSON encoded in UTF-8.")}
         ) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -112,6 +112,19 @@ def install(api: NinjaAPI) -> None:
             request, error_body(_("The request body is too large."), "too_large"), status=413
         )
 
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Too many fields or files, malformed multipart, and the like.
+        logger.info("Refused %s %s: %s", request.method, request.path, exc)
+        return api.create_response(
+            request,
+            error_body(
+                _("The request cannot be processed: %(reason)s")
+                % {"reason": _("too many fields or files, or a malformed body.")},
+                "malformed",
+            ),
+            status=400,
+        )
+
     def on_404(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(request, error_body(_("Not found."), "not_found"), status=404)
 
@@ -127,6 +140,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, on_auth_error)  # type: ignore[arg-type]
     api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)  # type: ignore[arg-type]
     api.add_exception_handler(RequestDataTooBig, on_too_big)  # type: ignore[arg-type]
     api.add_exception_handler(Http404, on_404)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -13,7 +14,8 @@ from quietdesk.api.errors import error_body
 
 
 class ApiRequestGuardMiddleware:
-    """400 for a NUL character in the path or query; 413 for a body over the limit."""
+    """400 for a NUL character in the path or query; 413 for a body over the limit;
+    JSON errors for unknown addresses and methods."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,6 +26,13 @@ class ApiRequestGuardMiddleware:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             return JsonResponse(
                 error_body(_("The URL contains a NUL character."), "malformed"), status=400
+            )
+        try:
+            request.GET.keys()  # parse now: over DATA_UPLOAD_MAX_NUMBER_FIELDS is refused
+        except TooManyFieldsSent:
+            return JsonResponse(
+                error_body(_("The address has too many query parameters."), "malformed"),
+                status=400,
             )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -41,4 +50,20 @@ class ApiRequestGuardMiddleware:
                 ),
                 status=413,
             )
-        return self.get_response(request)
+        return as_json_error(self.get_response(request))
+
+
+def as_json_error(response: HttpResponse) -> HttpResponse:
+    """Unknown API addresses and methods answer in the API's JSON error shape too."""
+    if response.status_code not in (404, 405) or response.get("Content-Type", "").startswith(
+        "application/json"
+    ):
+        return response
+    if response.status_code == 404:
+        body = error_body(_("No such address in the API."), "not_found")
+    else:
+        body = error_body(_("This method is not allowed here."), "method_not_allowed")
+    json_response = JsonResponse(body, status=response.status_code)
+    if "Allow" in response:
+        json_response["Allow"] = response["Allow"]
+    return json_response

@@ -53,6 +53,16 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
     return value, pk
 
 
+def parse_aware_datetime(value: Any) -> datetime.datetime:
+    """A cursor's timestamp: ISO 8601 with an offset, normalised to UTC."""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    parsed = datetime.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(value)
+    return parsed.astimezone(datetime.UTC)
+
+
 def paginate[M: Model](
     queryset: QuerySet[M],
     *,
@@ -71,7 +81,7 @@ def paginate[M: Model](
         else:
             try:
                 value = parse_value(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValidationFailed({"cursor": _("This cursor is not valid.")}) from None
             queryset = queryset.filter(
                 Q(**{f"{sort.field}__{op}": value}) | Q(**{sort.field: value, f"id__{op}": pk})

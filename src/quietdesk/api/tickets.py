@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Literal
 
 from django.db import transaction
@@ -17,7 +16,7 @@ from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
 from quietdesk.api.auth import actor
 from quietdesk.api.bodies import parse_body
-from quietdesk.api.pagination import Sort, paginate
+from quietdesk.api.pagination import Sort, paginate, parse_aware_datetime
 from quietdesk.api.schemas import (
     AuditEventOut,
     ChannelName,
@@ -110,7 +109,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> TicketPage:
         sort=sort,
         limit=query.limit,
         cursor=query.cursor,
-        parse_value=datetime.datetime.fromisoformat,
+        parse_value=parse_aware_datetime,
     )
     return TicketPage(items=[TicketOut.of(t) for t in items], next_cursor=next_cursor)
 
