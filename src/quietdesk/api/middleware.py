@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -17,43 +19,72 @@ class ApiRequestGuardMiddleware:
     """400 for a NUL character in the path or query; 413 for a body over the limit;
     JSON errors for unknown addresses and methods."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.is_async:
+            return self._acall(request)
         if not request.path.startswith("/api/"):
             return self.get_response(request)
-        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
-            return JsonResponse(
-                error_body(_("The URL contains a NUL character."), "malformed"), status=400
-            )
-        try:
-            request.GET.keys()  # parse now: over DATA_UPLOAD_MAX_NUMBER_FIELDS is refused
-        except TooManyFieldsSent:
-            return JsonResponse(
-                error_body(_("The address has too many query parameters."), "malformed"),
-                status=400,
-            )
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        multipart = (request.content_type or "") == "multipart/form-data"
-        limit = settings.UPLOAD_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if length > limit:
-            mb = limit / (1024 * 1024)
-            return JsonResponse(
-                error_body(
-                    _("The request body is too large: the limit is %(size)s MB.")
-                    % {"size": number_format(mb, decimal_pos=1)},
-                    "too_large",
-                ),
-                status=413,
-            )
-        return as_json_error(self.get_response(request))
+        refusal = refuse(request)
+        if refusal is not None:
+            return refusal
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)  # noqa: S101 - sync stack
+        return as_json_error(response)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        if not request.path.startswith("/api/"):
+            return await self.get_response(request)  # type: ignore[no-any-return, misc]
+        refusal = refuse(request)
+        if refusal is not None:
+            return refusal
+        return as_json_error(await self.get_response(request))  # type: ignore[misc]
 
 
-def as_json_error(response: HttpResponse) -> HttpResponse:
+def refuse(request: HttpRequest) -> HttpResponseBase | None:
+    """The answer for an API request that cannot be served, or None to serve it."""
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return JsonResponse(
+            error_body(_("The URL contains a NUL character."), "malformed"), status=400
+        )
+    try:
+        request.GET.keys()  # parse now: over DATA_UPLOAD_MAX_NUMBER_FIELDS is refused
+    except TooManyFieldsSent:
+        return JsonResponse(
+            error_body(_("The address has too many query parameters."), "malformed"),
+            status=400,
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    multipart = (request.content_type or "") == "multipart/form-data"
+    limit = settings.UPLOAD_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if length > limit:
+        mb = limit / (1024 * 1024)
+        return JsonResponse(
+            error_body(
+                _("The request body is too large: the limit is %(size)s MB.")
+                % {"size": number_format(mb, decimal_pos=1)},
+                "too_large",
+            ),
+            status=413,
+        )
+    return None
+
+
+def as_json_error(response: HttpResponseBase) -> HttpResponseBase:
     """Unknown API addresses and methods answer in the API's JSON error shape too."""
     if response.status_code not in (404, 405) or response.get("Content-Type", "").startswith(
         "application/json"

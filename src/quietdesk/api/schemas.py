@@ -9,7 +9,7 @@ from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from quietdesk.accounts.models import Organisation, Team, User
-from quietdesk.tickets.models import Attachment, Message, Ticket
+from quietdesk.tickets.models import Attachment, Message, Tag, Ticket
 
 Status = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -123,7 +123,7 @@ class TicketOut(BaseModel):
             organisation=OrganisationOut.of(ticket.organisation),
             team=TeamOut.of(ticket.team),
             assignee=PersonRef.of(ticket.assignee),
-            tags=sorted(tag.name for tag in ticket.tags.all()),
+            tags=[tag.name for tag in _tags(ticket)],
             follow_up_of=ticket.follow_up_of.public_id if ticket.follow_up_of else None,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
@@ -132,6 +132,12 @@ class TicketOut(BaseModel):
             solved_at=ticket.solved_at,
             closed_at=ticket.closed_at,
         )
+
+
+def _tags(ticket: Ticket) -> list[Tag]:
+    """Tags prefetched by ``with_ticket_relations`` (sorted), else one query."""
+    prefetched: list[Tag] | None = getattr(ticket, "tag_list", None)
+    return prefetched if prefetched is not None else list(ticket.tags.order_by("name"))
 
 
 class TicketPage(BaseModel):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from quietdesk import access
 from quietdesk.accounts.models import User
 from quietdesk.errors import ValidationFailed
-from quietdesk.tickets.models import Attachment, Message, Ticket
+from quietdesk.tickets.models import Attachment, Message, Tag, Ticket
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def with_ticket_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Everything a ticket listing shows, in a fixed number of queries."""
     return tickets.select_related(
         "requester", "organisation", "team", "assignee", "follow_up_of"
-    ).prefetch_related("tags")
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
 
 
 def filter_tickets(actor: User, filters: TicketFilters) -> QuerySet[Ticket]:

@@ -1,0 +1,45 @@
+"""The same answers through the ASGI (async) request path that uvicorn serves."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+
+from quietdesk.accounts.services import create_api_token
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+async def test_pages_follow_the_reader_through_the_async_stack(world):
+    await sync_to_async(factories.ticket)(requester=world.customer, subject="Horaires")
+    world.customer.language = "fr"
+    await world.customer.asave()
+    client = AsyncClient()
+    await client.aforce_login(world.customer)
+    response = await client.get("/", headers={"accept-language": "en"})
+    assert response.status_code == 200
+    assert response["Content-Language"] == "fr"
+    assert "Derniers tickets" in response.content.decode()
+
+
+async def test_the_api_guard_answers_in_json_through_the_async_stack(world):
+    _token, secret = await sync_to_async(create_api_token)(
+        actor=None, user=world.admin, name="asgi"
+    )
+    client = AsyncClient()
+    auth = {"authorization": f"Bearer {secret}"}
+    nul = await client.get("/api/v1/tickets?requester=%00", headers=auth)
+    assert (nul.status_code, nul.json()["code"]) == (400, "malformed")
+    missing = await client.get("/api/v1/no-such-thing", headers=auth)
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    wrong_method = await client.delete("/api/v1/tickets", headers=auth)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    listed = await client.get("/api/v1/tickets", headers=auth)
+    assert listed.status_code == 200
+    assert listed.json()["items"] == []
