@@ -123,15 +123,14 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> TicketPage:
 def create_ticket(request: HttpRequest) -> HttpStatus[TicketOut]:
     me = actor(request)
     data, uploads = parse_body(request, TicketIn)
-    with transaction.atomic():
-        requester: User | None = None
-        if data.requester:
-            requester = access.get_contact(me, data.requester)
-        elif data.requester_email:
+    # Look-ups first: on SQLite the transaction below holds the database's write lock.
+    requester = access.get_contact(me, data.requester) if data.requester else None
+    team = access.get_team(me, data.team) if data.team else None
+    assignee = _staff(me, data.assignee) if data.assignee else None
+    copied = [access.get_contact(me, pid) for pid in data.copied]
+    with transaction.atomic():  # a contact created for the address goes with the ticket
+        if requester is None and data.requester_email:
             requester = accounts.contact_for_email(actor=me, email=data.requester_email)
-        team = access.get_team(me, data.team) if data.team else None
-        assignee = _staff(me, data.assignee) if data.assignee else None
-        copied = [access.get_contact(me, pid) for pid in data.copied]
         ticket = services.create_ticket(
             actor=me,
             subject=data.subject,

@@ -7,7 +7,7 @@ import mimetypes
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -90,6 +90,34 @@ def store_blob(upload: Upload) -> Blob:
             return Blob.objects.create(sha256=sha256, size=size, storage_name=stored_name)
     except IntegrityError:
         return Blob.objects.get(sha256=sha256)
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An upload whose content is stored, ready to be attached to a message."""
+
+    blob: Blob
+    filename: str
+    content_type: str
+
+
+def store_uploads(uploads: Sequence[Upload]) -> list[StoredUpload]:
+    """Check and store every upload before any transaction starts.
+
+    Hashing and writing files can take a while; doing it first keeps the database's
+    write lock short. A file stored for a change that then fails stays as an unused
+    blob (content-addressed, so a retry reuses it).
+    """
+    stored = []
+    for upload in uploads:
+        validate_upload_name(upload)
+        filename = clean_filename(upload.name)
+        stored.append(
+            StoredUpload(
+                store_blob(upload), filename, guess_content_type(filename, upload.content_type)
+            )
+        )
+    return stored
 
 
 def open_blob(blob: Blob) -> IO[bytes]:

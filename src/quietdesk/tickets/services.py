@@ -85,6 +85,7 @@ def create_ticket(
     _check_choice("channel", channel, Channel.values)
     subject = _clean_subject(subject)
     body, body_html = _clean_bodies(body, body_html, attachments)
+    stored = files.store_uploads(attachments)
     copied = [person for person in copied if person.pk != requester.pk]
     tag_names = normalise_tags(tags)
     if assignee is not None:
@@ -124,7 +125,7 @@ def create_ticket(
             body_html=body_html,
             channel=channel,
             channel_metadata=channel_metadata or {},
-            attachments=attachments,
+            attachments=stored,
             created_at=now,
         )
         record(
@@ -185,6 +186,7 @@ def post_message(
     else:
         access.require_can_post(author, ticket, kind)
     body, body_html = _clean_bodies(body, body_html, attachments)
+    stored = files.store_uploads(attachments)
     now = created_at or timezone.now()
 
     with transaction.atomic():
@@ -201,7 +203,7 @@ def post_message(
             body_html=body_html,
             channel=via,
             channel_metadata=channel_metadata or {},
-            attachments=attachments,
+            attachments=stored,
             created_at=now,
         )
         record(
@@ -292,7 +294,7 @@ def _add_message(
     body_html: str,
     channel: str,
     channel_metadata: dict[str, Any],
-    attachments: Sequence[files.Upload],
+    attachments: Sequence[files.StoredUpload],
     created_at: datetime.datetime,
 ) -> Message:
     message = Message.objects.create(
@@ -306,21 +308,18 @@ def _add_message(
         created_at=created_at,
     )
     if attachments:
-        Attachment.objects.bulk_create([_attachment(message, upload) for upload in attachments])
+        Attachment.objects.bulk_create([_attachment(message, stored) for stored in attachments])
     return message
 
 
-def _attachment(message: Message, upload: files.Upload) -> Attachment:
-    files.validate_upload_name(upload)
-    blob = files.store_blob(upload)
-    filename = files.clean_filename(upload.name)
+def _attachment(message: Message, stored: files.StoredUpload) -> Attachment:
     return Attachment(
         message=message,
         ticket_id=message.ticket_id,
-        blob=blob,
-        filename=filename,
-        content_type=files.guess_content_type(filename, upload.content_type),
-        size=blob.size,
+        blob=stored.blob,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.blob.size,
         created_at=message.created_at,
     )
 
