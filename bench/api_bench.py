@@ -348,14 +348,17 @@ class Budget:
         self.left = requests
         self.deadline = time.monotonic() + seconds
         self.cancelled = False
+        self.handed_out = 0
         self._lock = threading.Lock()
 
-    def take(self) -> bool:
+    def take(self) -> int | None:
+        """The number of the next request (0, 1, …), or None when the budget is spent."""
         with self._lock:
             if self.cancelled or self.left <= 0 or time.monotonic() >= self.deadline:
-                return False
+                return None
             self.left -= 1
-            return True
+            self.handed_out += 1
+            return self.handed_out - 1
 
 
 def drive(
@@ -368,9 +371,17 @@ def drive(
     seconds: float,
     seed: int,
     errors: list[str],
+    rate: float = 0,
 ) -> tuple[list[Sample], float]:
-    """Send calls from ``threads`` clients until the budget runs out; return samples, wall time."""
+    """Send calls from ``threads`` clients until the budget runs out; return samples, wall time.
+
+    With ``rate`` (requests per second, all threads together) request *n* is due at
+    ``start + n / rate`` and its latency counts from that moment, so a slow answer that
+    delays the next requests is charged to them too (no coordinated omission). Without it,
+    each thread sends its next request as soon as the previous one is answered.
+    """
     budget = Budget(requests, seconds)
+    origin = time.perf_counter()
     samples: list[Sample] = []
     lock = threading.Lock()
 
@@ -379,9 +390,14 @@ def drive(
         mine: list[Sample] = []
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
-            while budget.take():
+            while (number := budget.take()) is not None:
                 call = make_call(rng)
-                started = time.perf_counter()
+                if rate > 0:
+                    due = origin + number / rate
+                    time.sleep(max(0.0, due - time.perf_counter()))
+                    started = due
+                else:
+                    started = time.perf_counter()
                 try:
                     response = http.request(
                         call.method, call.path, params=call.params, json=call.json
@@ -512,6 +528,7 @@ class Plan:
     seed: int
     rebuild: bool
     phases: list[str]
+    rate: float = 0
 
 
 def bench_size(size: int, plan: Plan) -> SizeResult:
@@ -560,6 +577,7 @@ def bench_size(size: int, plan: Plan) -> SizeResult:
                     seconds=plan.seconds,
                     seed=plan.seed * 100 + number * 2 + warmup,
                     errors=result.error_examples,
+                    rate=plan.rate,
                 )
             stats = Stats.of(name, samples, seconds)
             if stats.count:
@@ -725,6 +743,12 @@ def parse_args(argv: list[str] | None) -> Plan:
     parser.add_argument("--create-requests", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=60, help="time limit of each phase")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="open-loop load: requests per second in all (default: as fast as answered)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="regenerate the databases")
     parser.add_argument(
         "--phases",
@@ -753,6 +777,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         seed=args.seed,
         rebuild=args.rebuild,
         phases=phases,
+        rate=args.rate,
     )
 
 
