@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,25 @@ from quietdesk.accounts.services import create_api_token
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(
+    args: list[str], data_dir: Path, *, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run Python with ``args`` in a fresh interpreter: no QUIETDESK_* variable from this
+    environment, data under ``data_dir``, and ``env`` on top."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
+    clean.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(data_dir), **env})
+    return subprocess.run(
+        [sys.executable, *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        cwd=data_dir,
+    )
 
 
 def require_service(name: str, reason: str) -> None:

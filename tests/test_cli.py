@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +7,7 @@ from django.core.management.base import CommandError
 from quietdesk.accounts.models import ApiToken, Role, User
 from quietdesk.tickets.models import Ticket
 from quietdesk.tickets.states import Status
+from tests.conftest import run_python
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,15 +71,7 @@ def test_token_create_list_and_revoke(world, capsys):
 
 
 def test_the_quietdesk_console_script_passes_django_commands_through(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "-m", "quietdesk.cli", "help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(["-m", "quietdesk.cli", "help"], tmp_path)
     assert result.returncode == 0, result.stderr
     for command in ("serve", "demo", "createadmin", "token", "migrate"):
         assert command in result.stdout

@@ -1,32 +1,20 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from quietdesk.conf import env_bool, env_int, env_list, env_str
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import run_python
 
 
 def load_settings(tmp_path, **env):
     """Import the settings module in a fresh interpreter with only ``env`` configured."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    clean.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path), **env})
-    return subprocess.run(
+    return run_python(
         [
-            sys.executable,
             "-c",
-            "import quietdesk.settings as s; print(s.DEBUG, s.DATABASES["
-            "'default']['ENGINE'], s.DATABASES['default']['NAME'])",
+            "import quietdesk.settings as s; print(s.DEBUG, s.DATABASES['default']"
+            "['ENGINE'], s.DATABASES['default']['NAME'])",
         ],
-        env=clean,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
+        tmp_path,
+        **env,
     )
 
 
@@ -74,11 +62,7 @@ def test_wal_mode_is_on_for_a_file_database(tmp_path):
         "django.setup(); from django.db import connection; c = connection.cursor(); "
         "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
-    )
+    result = run_python(["-c", script], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "wal"
 

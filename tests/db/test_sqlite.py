@@ -1,9 +1,4 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.conftest import run_python
 
 SCRIPT = """
 import django, os, sqlite3
@@ -26,11 +21,7 @@ print("tickets_ticket" in analysed())
 
 
 def test_a_file_database_keeps_planner_statistics(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=False
-    )
+    result = run_python(["-c", SCRIPT], tmp_path)
     assert result.returncode == 0, result.stderr
     # Empty after migrating; analysed once the first request used the table with data.
     assert result.stdout.split("\n")[0] == "False"
@@ -76,16 +67,7 @@ print(len(numbers), len(set(numbers)), Ticket.objects.filter(subject="doomed").c
 
 
 def test_concurrent_writers_queue_and_every_ticket_gets_its_own_number(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "-c", CONCURRENT_WRITERS],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_python(["-c", CONCURRENT_WRITERS], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split(maxsplit=3) == ["60", "60", "0", "[]"]
     assert (tmp_path / "quietdesk.sqlite3-writer.lock").exists()
@@ -125,16 +107,7 @@ print("after-error:", "reused" if connection.connection is again else "new")
 
 
 def test_clean_connections_are_reused_and_broken_ones_are_not(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "QUIETDESK_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "-c", POOL],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_python(["-c", POOL], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:5] == [
         "reused",

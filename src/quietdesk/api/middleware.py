@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
@@ -13,43 +10,22 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from quietdesk.api.errors import error_body
+from quietdesk.middleware import SyncAndAsyncMiddleware
 
 
-class ApiRequestGuardMiddleware:
+class ApiRequestGuardMiddleware(SyncAndAsyncMiddleware):
     """400 for a NUL character in the path or query; 413 for a body over the limit;
     JSON errors for unknown addresses and methods."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
-    ) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path.startswith("/api/"):
-            return self.get_response(request)
-        refusal = refuse(request)
-        if refusal is not None:
-            return refusal
-        response = self.get_response(request)
-        assert isinstance(response, HttpResponseBase)  # noqa: S101 - sync stack
-        return as_json_error(response)
+            return self.forward(request)
+        return refuse(request) or as_json_error(self.forward(request))
 
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path.startswith("/api/"):
-            return await self.get_response(request)  # type: ignore[no-any-return, misc]
-        refusal = refuse(request)
-        if refusal is not None:
-            return refusal
-        return as_json_error(await self.get_response(request))  # type: ignore[misc]
+            return await self.aforward(request)
+        return refuse(request) or as_json_error(await self.aforward(request))
 
 
 def refuse(request: HttpRequest) -> HttpResponseBase | None:

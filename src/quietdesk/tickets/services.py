@@ -117,8 +117,9 @@ def create_ticket(
             ticket=ticket,
             after=_snapshot(ticket, tag_names),
         )
-        message = _add_message(
+        _add_message(
             ticket=ticket,
+            actor=actor,
             author=requester,
             kind=MessageKind.REPLY,
             body_text=body,
@@ -127,13 +128,6 @@ def create_ticket(
             channel_metadata=channel_metadata or {},
             attachments=stored,
             created_at=now,
-        )
-        record(
-            actor=actor,
-            verb="message.posted",
-            target=message,
-            ticket=ticket,
-            after={"kind": message.kind, "channel": message.channel},
         )
         events.emit("ticket.created", ticket_id=ticket.pk, actor_id=actor.pk)
     return ticket
@@ -197,6 +191,7 @@ def post_message(
             ticket = _open_follow_up(closed=ticket, author=author, channel=via, now=now)
         message = _add_message(
             ticket=ticket,
+            actor=author,
             author=author,
             kind=kind,
             body_text=body,
@@ -205,13 +200,6 @@ def post_message(
             channel_metadata=channel_metadata or {},
             attachments=stored,
             created_at=now,
-        )
-        record(
-            actor=author,
-            verb="message.posted",
-            target=message,
-            ticket=ticket,
-            after={"kind": message.kind, "channel": message.channel},
         )
 
         changed: list[str] = ["updated_at"]
@@ -288,6 +276,7 @@ def _open_follow_up(
 def _add_message(
     *,
     ticket: Ticket,
+    actor: User | None,
     author: User | None,
     kind: str,
     body_text: str,
@@ -297,6 +286,11 @@ def _add_message(
     attachments: Sequence[files.StoredUpload],
     created_at: datetime.datetime,
 ) -> Message:
+    """Write the message, its attachments and its audit event.
+
+    ``author`` wrote the message; ``actor`` is who entered it (an agent logging a
+    customer's phone call opens a ticket whose first message the customer wrote).
+    """
     message = Message.objects.create(
         ticket=ticket,
         author=author,
@@ -309,6 +303,13 @@ def _add_message(
     )
     if attachments:
         Attachment.objects.bulk_create([_attachment(message, stored) for stored in attachments])
+    record(
+        actor=actor,
+        verb="message.posted",
+        target=message,
+        ticket=ticket,
+        after={"kind": message.kind, "channel": message.channel},
+    )
     return message
 
 

@@ -3,59 +3,40 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone, translation
 
 from quietdesk.accounts.models import User
+from quietdesk.middleware import SyncAndAsyncMiddleware
 
 
-class ReaderPreferencesMiddleware:
+class ReaderPreferencesMiddleware(SyncAndAsyncMiddleware):
     """Activate a signed-in person's time zone and language on pages.
 
     Dates are stored in UTC and converted only here, at the edge. The REST API is left
     alone: its timestamps are ISO 8601 with an offset, and its messages follow HTTP's own
     negotiation (``Accept-Language``), so a client gets the language it asks for whoever
-    owns the token. Works in both sync and async stacks, so an ASGI server does not hop
-    threads for it.
+    owns the token.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
-    ) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         if request.path.startswith("/api/"):
-            return self.get_response(request)
+            return self.forward(request)
         with ExitStack() as stack:
             language = _activate(stack, request, request.user)
-            response = self.get_response(request)
-            assert isinstance(response, HttpResponseBase)  # noqa: S101 - sync stack
-            return _mark(response, language)
+            return _mark(self.forward(request), language)
 
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         if request.path.startswith("/api/"):
-            return await self.get_response(request)  # type: ignore[no-any-return, misc]
+            return await self.aforward(request)
         user = await request.auser()
         with ExitStack() as stack:
             language = _activate(stack, request, user)
-            response = await self.get_response(request)  # type: ignore[misc]
-            return _mark(response, language)
+            return _mark(await self.aforward(request), language)
 
 
 def _activate(stack: ExitStack, request: HttpRequest, user: object) -> str | None:
