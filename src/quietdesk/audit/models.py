@@ -34,6 +34,7 @@ class AuditEvent(models.Model):
         verbose_name=_("ticket"),
         null=True,
         blank=True,
+        db_index=False,  # the (ticket, id) index serves it
         on_delete=models.CASCADE,
         related_name="audit_events",
     )

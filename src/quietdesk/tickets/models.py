@@ -98,6 +98,7 @@ class Ticket(models.Model):
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requester"),
+        db_index=False,  # the (requester, id) index serves it
         on_delete=models.PROTECT,
         related_name="requested_tickets",
     )
@@ -106,6 +107,7 @@ class Ticket(models.Model):
         verbose_name=_("customer organisation"),
         null=True,
         blank=True,
+        db_index=False,  # the (organisation, id) index serves it
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
@@ -114,6 +116,7 @@ class Ticket(models.Model):
         verbose_name=_("team"),
         null=True,
         blank=True,
+        db_index=False,  # the (team, id) index serves it
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
@@ -122,6 +125,7 @@ class Ticket(models.Model):
         verbose_name=_("assignee"),
         null=True,
         blank=True,
+        db_index=False,  # the (assignee, id) index serves it
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
@@ -168,7 +172,12 @@ class Message(models.Model):
     """One entry in a ticket's thread: a reply, a note, a call log, a chat transcript."""
 
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(
+        Ticket,
+        db_index=False,  # the (ticket, created_at, id) index serves it
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
