@@ -310,3 +310,18 @@ def test_side_effects_run_after_commit_and_never_for_a_rolled_back_change(
         raise Boom
     assert captured_events == []
     assert ticket.messages.count() == 1
+
+
+def test_a_refused_ticket_stores_no_file(world):
+    upload = InMemoryUpload("plan.pdf", b"%PDF-1.4 refused", "application/pdf")
+    with pytest.raises(ValidationFailed):
+        services.create_ticket(
+            actor=world.admin,
+            requester=world.customer,
+            subject="x",
+            body="y",
+            channel="api",
+            assignee=world.customer,
+            attachments=[upload],
+        )
+    assert not Blob.objects.exists()

@@ -76,20 +76,21 @@ def create_ticket(
     assignee or tags; the service team can open a ticket on a customer's behalf.
     """
     requester = requester or actor
+    tag_names = normalise_tags(tags)
     if actor.is_customer:
         if requester.pk != actor.pk:
             raise NotAllowed(_("Customers can only open tickets for themselves."))
-        if assignee is not None or team is not None or list(tags):
+        if assignee is not None or team is not None or tag_names:
             raise NotAllowed(_("Only the service team can set the team, assignee or tags."))
     _check_choice("priority", priority, Priority.values)
     _check_choice("channel", channel, Channel.values)
     subject = _clean_subject(subject)
     body, body_html = _clean_bodies(body, body_html, attachments)
-    stored = files.store_uploads(attachments)
     copied = [person for person in copied if person.pk != requester.pk]
-    tag_names = normalise_tags(tags)
     if assignee is not None:
         _check_assignable(assignee, team)
+    # Files last: nothing is stored for a request that a check above refuses.
+    stored = files.store_uploads(attachments)
     now = created_at or timezone.now()
 
     with transaction.atomic():
