@@ -159,7 +159,7 @@ def visible_contacts(actor: User) -> QuerySet[User]:
 
 def get_contact(actor: User, public_id: str) -> User:
     try:
-        return visible_contacts(actor).get(public_id=public_id)
+        return visible_contacts(actor).select_related("organisation").get(public_id=public_id)
     except User.DoesNotExist:
         raise NotFound(_("No contact %(id)s.") % {"id": public_id}) from None
 

@@ -116,3 +116,38 @@ def test_clean_connections_are_reused_and_broken_ones_are_not(tmp_path):
         "tags: 0",
         "after-error: new",
     ]
+
+
+CHECKPOINTS = """
+import django, os, time
+os.environ["DJANGO_SETTINGS_MODULE"] = "quietdesk.settings"
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+from quietdesk.db.sqlite3 import base
+base.CHECKPOINT_INTERVAL = 0.05
+call_command("migrate", verbosity=0)
+from quietdesk.accounts.services import create_contact
+from quietdesk.tickets.services import create_ticket
+customer = create_contact(actor=None, email="c@example.com")
+name = connection.settings_dict["NAME"]
+size_before = os.path.getsize(name)
+for n in range(30):
+    create_ticket(actor=customer, subject=f"t{n}", body="x" * 2000, channel="api")
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA wal_autocheckpoint")
+    print(cursor.fetchone()[0])
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and os.path.getsize(name) == size_before:
+    time.sleep(0.05)
+print(os.path.getsize(name) > size_before)
+"""
+
+
+def test_committed_pages_reach_the_database_file_in_the_background(tmp_path):
+    # Requests no longer checkpoint (only past a safety limit); a thread does it.
+    result = run_python(["-c", CHECKPOINTS], tmp_path)
+    assert result.returncode == 0, result.stderr
+    limit, copied = result.stdout.split()
+    assert int(limit) >= 10_000
+    assert copied == "True"

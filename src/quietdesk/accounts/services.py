@@ -47,13 +47,13 @@ def normalise_email(address: str) -> str:
 def find_person_by_email(address: str) -> User | None:
     """The person who writes from ``address`` (any of their addresses), if known."""
     match = (
-        EmailAddress.objects.select_related("person")
+        EmailAddress.objects.select_related("person", "person__organisation")
         .filter(address=address.strip().lower())
         .first()
     )
     if match is not None:
         return match.person
-    return User.objects.filter(email=address.strip().lower()).first()
+    return User.objects.select_related("organisation").filter(email=address.strip().lower()).first()
 
 
 def _check_profile(time_zone: str, language: str | None) -> None:

@@ -145,7 +145,8 @@ def create_ticket(request: HttpRequest) -> HttpStatus[TicketOut]:
             copied=copied,
             attachments=uploads,
         )
-    return HttpStatus(201, TicketOut.of(_load(ticket)))
+    # The service returns the ticket with its relations in memory: no reload.
+    return HttpStatus(201, TicketOut.of(ticket))
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="Read a ticket")

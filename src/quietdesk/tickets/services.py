@@ -100,7 +100,7 @@ def create_ticket(
             priority=priority,
             channel=channel,
             requester=requester,
-            organisation_id=requester.organisation_id,
+            organisation=requester.organisation,
             team=team,
             assignee=assignee,
             created_at=now,
@@ -109,8 +109,11 @@ def create_ticket(
         )
         if copied:
             ticket.copied.set(copied)
-        if tag_names:
-            ticket.tags.set(_tags_named(tag_names))
+        tag_objects = _tags_named(tag_names) if tag_names else []
+        if tag_objects:
+            ticket.tags.set(tag_objects)
+        # Callers read the new ticket as a listing would, with no further query.
+        ticket.tag_list = sorted(tag_objects, key=lambda tag: tag.name)  # type: ignore[attr-defined]
         record(
             actor=actor,
             verb="ticket.created",
