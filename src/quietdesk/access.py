@@ -28,6 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from quietdesk.accounts.models import Organisation, Role, Team, User
 from quietdesk.errors import NotAllowed, NotFound
+from quietdesk.notifications.models import Notification
+from quietdesk.schedule.models import Calendar
+from quietdesk.sla.models import Policy
 from quietdesk.tickets.models import (
     PUBLIC_KINDS,
     STAFF_ONLY_KINDS,
@@ -206,3 +209,36 @@ def assignable_agents(team: Team | None) -> QuerySet[User]:
 
 def staff_by_public_ids(public_ids: Iterable[str]) -> QuerySet[User]:
     return User.objects.filter(public_id__in=list(public_ids), role__in=[Role.AGENT, Role.ADMIN])
+
+
+# --- Business hours and service levels ------------------------------------------------------
+# Calendars and policies are settings of the service team: agents read them (they explain
+# due times), administrators change them; customers never see them.
+
+
+def visible_calendars(actor: User) -> QuerySet[Calendar]:
+    require_staff(actor)
+    return Calendar.objects.all()
+
+
+def get_calendar(actor: User, public_id: str) -> Calendar:
+    found = visible_calendars(actor).filter(public_id=public_id).first()
+    if found is None:
+        raise NotFound(_("No calendar %(id)s.") % {"id": public_id})
+    return found
+
+
+def visible_policies(actor: User) -> QuerySet[Policy]:
+    require_staff(actor)
+    return Policy.objects.all()
+
+
+def get_policy(actor: User, public_id: str) -> Policy:
+    found = visible_policies(actor).filter(public_id=public_id).first()
+    if found is None:
+        raise NotFound(_("No SLA policy %(id)s.") % {"id": public_id})
+    return found
+
+
+def own_notifications(actor: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=actor)

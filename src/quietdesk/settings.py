@@ -53,7 +53,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "quietdesk.accounts",
     "quietdesk.audit",
+    "quietdesk.schedule",
+    "quietdesk.sla",
     "quietdesk.tickets",
+    "quietdesk.notifications",
     "quietdesk.api",
     "quietdesk.web",
 ]
@@ -217,5 +220,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The embedded worker polls the queue every few seconds; say only what matters.
+        "django_tasks_db": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
+    },
 }

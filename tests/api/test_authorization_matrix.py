@@ -45,6 +45,11 @@ from quietdesk.accounts.models import EmailAddress, Organisation, Team, User
 from quietdesk.accounts.services import create_api_token
 from quietdesk.api.main import api
 from quietdesk.audit.models import AuditEvent
+from quietdesk.notifications.models import Notification
+from quietdesk.schedule import services as schedule_services
+from quietdesk.schedule.models import Calendar
+from quietdesk.sla import services as sla_services
+from quietdesk.sla.models import Policy
 from quietdesk.tickets import services
 from quietdesk.tickets.files import InMemoryUpload
 from quietdesk.tickets.models import Attachment, Message, Tag, Ticket
@@ -235,6 +240,21 @@ list teams                              401  403  403  403  403  200  200   200 
 add a team                              401  403  403  403  403  403  403   403  201
 read a team                             401  403  403  403  403  200  200   200  200
 who am I                                401  200  200  200  200  200  200   200  200
+list calendars                          401  403  403  403  403  200  200   200  200
+add a calendar                          401  403  403  403  403  403  403   403  201
+read a calendar                         401  403  403  403  403  200  200   200  200
+replace a calendar                      401  403  403  403  403  403  403   403  200
+delete a calendar                       401  403  403  403  403  403  403   403  204
+choose a team's calendar                401  403  403  403  403  403  403   403  200
+list SLA policies                       401  403  403  403  403  200  200   200  200
+add an SLA policy                       401  403  403  403  403  403  403   403  201
+read an SLA policy                      401  403  403  403  403  200  200   200  200
+replace an SLA policy                   401  403  403  403  403  403  403   403  200
+delete an SLA policy                    401  403  403  403  403  403  403   403  204
+SLA attainment report                   401  403  403  403  403  200  200   200  200
+response times report                   401  403  403  403  403  200  200   200  200
+list my notifications                   401  200  200  200  200  200  200   200  200
+mark a notification read                401  404  404  404  404  200  404   404  404
 """)
 
 
@@ -243,6 +263,17 @@ who am I                                401  200  200  200  200  200  200   200 
 TICKET = "/api/v1/tickets/{ticket_id}"
 MESSAGES = "/api/v1/tickets/{ticket_id}/messages"
 ATTACHMENT = "/api/v1/attachments/{attachment_id}"
+CALENDAR = "/api/v1/calendars/{calendar_id}"
+POLICY = "/api/v1/sla/policies/{policy_id}"
+PERIOD = "?start=2021-01-01&end=2030-12-31"
+
+
+def calendar_body(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "time_zone": "Europe/Paris",
+        "openings": [{"weekday": "monday", "start": "09:00", "end": "17:00"}],
+    }
 
 
 @dataclass(frozen=True)
@@ -254,6 +285,7 @@ class Call:
     path: str
     body: Callable[[Installation], dict[str, Any]] | None = None
     attachment: str = "reply"  # which attachment of the case's ticket {attachment_id} means
+    query: str = ""
 
     @property
     def operation(self) -> tuple[str, str]:
@@ -316,6 +348,36 @@ ROLE_CALLS: list[Call] = [
     Call("add a team", "POST", "/api/v1/teams", lambda w: {"name": "Sales"}),
     Call("read a team", "GET", "/api/v1/teams/{team_id}"),
     Call("who am I", "GET", "/api/v1/me"),
+    Call("list calendars", "GET", "/api/v1/calendars"),
+    Call("add a calendar", "POST", "/api/v1/calendars", lambda w: calendar_body("Other hours")),
+    Call("read a calendar", "GET", CALENDAR),
+    Call("replace a calendar", "PUT", CALENDAR, lambda w: calendar_body("Matrix hours")),
+    Call("delete a calendar", "DELETE", CALENDAR),
+    Call(
+        "choose a team's calendar",
+        "PUT",
+        "/api/v1/teams/{team_id}/calendar",
+        lambda w: {"calendar": w.calendar.public_id},
+    ),
+    Call("list SLA policies", "GET", "/api/v1/sla/policies"),
+    Call(
+        "add an SLA policy",
+        "POST",
+        "/api/v1/sla/policies",
+        lambda w: {"name": "Urgent", "first_response_minutes": 30, "priorities": ["urgent"]},
+    ),
+    Call("read an SLA policy", "GET", POLICY),
+    Call(
+        "replace an SLA policy",
+        "PUT",
+        POLICY,
+        lambda w: {"name": "Matrix policy", "first_response_minutes": 120},
+    ),
+    Call("delete an SLA policy", "DELETE", POLICY),
+    Call("SLA attainment report", "GET", "/api/v1/reports/sla", query=PERIOD),
+    Call("response times report", "GET", "/api/v1/reports/response-times", query=PERIOD),
+    Call("list my notifications", "GET", "/api/v1/notifications"),
+    Call("mark a notification read", "POST", "/api/v1/notifications/{notification_id}/read"),
 ]
 
 
@@ -330,6 +392,9 @@ class Installation:
     tickets: dict[str, Ticket] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    policy: Policy | None = None
+    notification: Notification | None = None
 
     @property
     def admin(self) -> User:
@@ -347,12 +412,18 @@ class Installation:
         return MISSING_ID if case == "missing" else self.attachments[case, which].public_id
 
     def url(self, call: Call, case: str | None = None) -> str:
-        return call.path.format(
-            ticket_id=self.ticket_id(case) if case else "",
-            attachment_id=self.attachment_id(case, call.attachment) if case else "",
-            contact_id=self.people["customer"].public_id,
-            organisation_id=self.world.acme.public_id,
-            team_id=self.world.support.public_id,
+        return (
+            call.path.format(
+                ticket_id=self.ticket_id(case) if case else "",
+                attachment_id=self.attachment_id(case, call.attachment) if case else "",
+                contact_id=self.people["customer"].public_id,
+                organisation_id=self.world.acme.public_id,
+                team_id=self.world.support.public_id,
+                calendar_id=self.calendar.public_id if self.calendar else "",
+                policy_id=self.policy.public_id if self.policy else "",
+                notification_id=self.notification.public_id if self.notification else "",
+            )
+            + call.query
         )
 
 
@@ -404,6 +475,21 @@ def build_installation(media_root: Path) -> Installation:
         inst.attachments[case, "note"] = note.attachments.get()
     for role, person in inst.people.items():
         inst.tokens[role] = create_api_token(actor=None, user=person, name="matrix")[1]
+    inst.calendar = schedule_services.save_calendar(
+        actor=world.admin,
+        data=schedule_services.CalendarIn(
+            name="Matrix hours",
+            time_zone="Europe/Paris",
+            openings=schedule_services.openings_from([("monday", "09:00", "17:00", False)]),
+        ),
+    )
+    inst.policy = sla_services.save_policy(
+        actor=world.admin,
+        data=sla_services.PolicyIn(name="Matrix policy", targets={"first_response": (3600, True)}),
+    )
+    inst.notification = Notification.objects.create(
+        recipient=world.agent, verb="sla.clock_warning", payload={}
+    )
     return inst
 
 
@@ -459,6 +545,9 @@ def stored_state() -> dict[str, Any]:
                 Organisation,
                 Team,
                 Tag,
+                Calendar,
+                Policy,
+                Notification,
             )
         ],
         "tickets": list(

@@ -192,6 +192,15 @@ class Team(models.Model):
     members = models.ManyToManyField(
         User, verbose_name=_("members"), related_name="teams", blank=True
     )
+    calendar = models.ForeignKey(
+        "schedule.Calendar",
+        verbose_name=_("business hours"),
+        related_name="teams",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Empty: the installation's default calendar."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ninja import NinjaAPI
 
-from quietdesk.api import errors, people, tickets
+from quietdesk.api import errors, people, sla, tickets
 from quietdesk.api.auth import BrowserSession, TokenAuth
 from quietdesk.api.bodies import StrictJsonParser
 from quietdesk.api.schemas import ErrorOut
@@ -67,3 +67,4 @@ api = QuietdeskAPI(
 errors.install(api)
 api.add_router("", tickets.router)
 api.add_router("", people.router)
+api.add_router("", sla.router)

@@ -6,9 +6,12 @@ import datetime
 from typing import Annotated, Literal
 
 from django.urls import reverse
+from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from quietdesk.accounts.models import Organisation, Team, User
+from quietdesk.sla import services as sla
+from quietdesk.sla.models import Clock, ClockState
 from quietdesk.tickets.models import Attachment, Message, Tag, Ticket
 
 Status = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
@@ -88,6 +91,45 @@ class OrganisationOut(BaseModel):
         )
 
 
+class ClockOut(BaseModel):
+    kind: Literal["first_response", "next_response", "resolution"]
+    state: Literal["running", "paused", "met", "missed", "cancelled"]
+    business_hours: bool = Field(description="The target counts business hours, not all hours.")
+    target_minutes: int
+    started_at: datetime.datetime
+    due_at: datetime.datetime | None = Field(description="Null while paused or ended.")
+    warn_at: datetime.datetime | None
+    paused: bool
+    breached: bool
+    stopped_at: datetime.datetime | None
+
+    @classmethod
+    def of(cls, clock: Clock, now: datetime.datetime) -> ClockOut:
+        return cls(
+            kind=clock.kind,  # type: ignore[arg-type]
+            state=clock.state,  # type: ignore[arg-type]
+            business_hours=clock.business,
+            target_minutes=clock.target_seconds // 60,
+            started_at=clock.started_at,
+            due_at=clock.due_at,
+            warn_at=clock.warn_at,
+            paused=clock.state == ClockState.PAUSED,
+            breached=sla.is_breached(clock, now),
+            stopped_at=clock.stopped_at,
+        )
+
+
+class PolicyRef(BaseModel):
+    id: str
+    name: str
+
+
+class TicketSlaOut(BaseModel):
+    policy: PolicyRef | None
+    reason: str = Field(description="Why this policy applies (or that none does).")
+    clocks: list[ClockOut] = Field(description="The latest clock of each kind.")
+
+
 class TicketOut(BaseModel):
     id: str = Field(description="Opaque id used in URLs.")
     number: int = Field(description="Human ticket number, for display.")
@@ -107,12 +149,33 @@ class TicketOut(BaseModel):
     first_response_at: datetime.datetime | None
     solved_at: datetime.datetime | None
     closed_at: datetime.datetime | None
+    expected_response_at: datetime.datetime | None = Field(
+        description="When the team promises its next answer; null when nobody is waiting "
+        "for one (or the clock is paused while waiting on the customer)."
+    )
+    response_overdue: bool = Field(description="The promised answer is late.")
+    sla: TicketSlaOut | None = Field(description="SLA policy and clocks; service team only.")
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketOut:
+    def of(cls, ticket: Ticket, *, staff: bool = True) -> TicketOut:
         requester = PersonRef.of(ticket.requester)
         assert requester is not None  # noqa: S101 - requester is not nullable
+        now = timezone.now()
+        clocks = _clocks(ticket)
+        waiting = sla.expected_response(clocks)
+        due = waiting.due_at if waiting is not None else None
+        sla_out = None
+        if staff:
+            policy = ticket.sla_policy
+            sla_out = TicketSlaOut(
+                policy=PolicyRef(id=policy.public_id, name=policy.name) if policy else None,
+                reason=ticket.sla_reason,
+                clocks=[ClockOut.of(c, now) for c in sla.current_clocks(clocks)],
+            )
         return cls(
+            expected_response_at=due,
+            response_overdue=due is not None and due < now,
+            sla=sla_out,
             id=ticket.public_id,
             number=ticket.number,
             subject=ticket.subject,
@@ -132,6 +195,12 @@ class TicketOut(BaseModel):
             solved_at=ticket.solved_at,
             closed_at=ticket.closed_at,
         )
+
+
+def _clocks(ticket: Ticket) -> list[Clock]:
+    """Clocks prefetched by ``with_ticket_relations``, else one query."""
+    prefetched: list[Clock] | None = getattr(ticket, "clock_list", None)
+    return prefetched if prefetched is not None else list(ticket.sla_clocks.all())
 
 
 def _tags(ticket: Ticket) -> list[Tag]:

@@ -111,7 +111,8 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> TicketPage:
         cursor=query.cursor,
         parse_value=parse_aware_datetime,
     )
-    return TicketPage(items=[TicketOut.of(t) for t in items], next_cursor=next_cursor)
+    staff = actor(request).is_agent_or_admin
+    return TicketPage(items=[TicketOut.of(t, staff=staff) for t in items], next_cursor=next_cursor)
 
 
 @router.post(
@@ -146,13 +147,14 @@ def create_ticket(request: HttpRequest) -> HttpStatus[TicketOut]:
             attachments=uploads,
         )
     # The service returns the ticket with its relations in memory: no reload.
-    return HttpStatus(201, TicketOut.of(ticket))
+    return HttpStatus(201, TicketOut.of(ticket, staff=me.is_agent_or_admin))
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="Read a ticket")
 def read_ticket(request: HttpRequest, ticket_id: str) -> TicketOut:
-    ticket = access.get_ticket(actor(request), ticket_id)
-    return TicketOut.of(_load(ticket))
+    me = actor(request)
+    ticket = access.get_ticket(me, ticket_id)
+    return TicketOut.of(_load(ticket), staff=me.is_agent_or_admin)
 
 
 @router.patch(
@@ -183,7 +185,7 @@ def update_ticket(request: HttpRequest, ticket_id: str, patch: TicketPatch) -> T
             ticket = services.set_tags(ticket=ticket, actor=me, tags=patch.tags)
         if "status" in sent and patch.status is not None:
             ticket = services.change_status(ticket=ticket, actor=me, status=patch.status)
-    return TicketOut.of(_load(ticket))
+    return TicketOut.of(_load(ticket), staff=me.is_agent_or_admin)
 
 
 @router.get(

@@ -162,9 +162,7 @@ class BusinessHours:
         at = to_us(instant)
         ordinal = self._local_ordinal(at)
         return any(
-            start <= at < end
-            for day in (ordinal - 1, ordinal)
-            for start, end in self._spans(day)
+            start <= at < end for day in (ordinal - 1, ordinal) for start, end in self._spans(day)
         )
 
     def open_spans(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:

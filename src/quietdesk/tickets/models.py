@@ -150,6 +150,16 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        "sla.Policy",
+        verbose_name=_("SLA policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # read from the ticket, never searched by
+    )
+    sla_reason = models.CharField(_("why this SLA policy"), max_length=300, blank=True)
 
     class Meta:
         ordering = ("-id",)

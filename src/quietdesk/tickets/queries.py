@@ -31,8 +31,11 @@ class TicketFilters:
 def with_ticket_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Everything a ticket listing shows, in a fixed number of queries."""
     return tickets.select_related(
-        "requester", "organisation", "team", "assignee", "follow_up_of"
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
+        "requester", "organisation", "team", "assignee", "follow_up_of", "sla_policy"
+    ).prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
+        Prefetch("sla_clocks", to_attr="clock_list"),
+    )
 
 
 def filter_tickets(actor: User, filters: TicketFilters) -> QuerySet[Ticket]:

@@ -21,6 +21,7 @@ from quietdesk import access, events
 from quietdesk.accounts.models import Role, Team, User
 from quietdesk.audit.services import record
 from quietdesk.errors import NotAllowed, TicketClosed, ValidationFailed
+from quietdesk.sla import clocks
 from quietdesk.text import clean_body, clean_line
 from quietdesk.tickets import files
 from quietdesk.tickets.html import html_to_text, sanitise_html
@@ -92,9 +93,18 @@ def create_ticket(
     # Files last: nothing is stored for a request that a check above refuses.
     stored = files.store_uploads(attachments)
     now = created_at or timezone.now()
+    policy, reason = clocks.match_policy(
+        team=team,
+        priority=priority,
+        organisation_id=requester.organisation_id,
+        channel=channel,
+        tags=tag_names,
+    )
 
     with transaction.atomic():
         ticket = Ticket.objects.create(
+            sla_policy=policy,
+            sla_reason=reason,
             number=_next_ticket_number(),
             subject=subject,
             priority=priority,
@@ -133,6 +143,7 @@ def create_ticket(
             attachments=stored,
             created_at=now,
         )
+        ticket.clock_list = clocks.start_clocks(ticket, actor=actor, now=now)  # type: ignore[attr-defined]
         events.emit("ticket.created", ticket_id=ticket.pk, actor_id=actor.pk)
     return ticket
 
@@ -217,7 +228,10 @@ def post_message(
                     ticket, actor=author, status=Status.OPEN, now=now, reason="customer_reply"
                 )
                 changed += ["status", "solved_at"]
-            elif author.is_agent_or_admin and author.pk != ticket.requester_id:
+            if author.is_customer or author.pk == ticket.requester_id:
+                clocks.customer_wrote(ticket, actor=author, now=now)
+            elif author.is_agent_or_admin:
+                clocks.staff_replied(ticket, actor=author, now=now)
                 if ticket.first_response_at is None:
                     ticket.first_response_at = now
                     changed.append("first_response_at")
@@ -240,7 +254,16 @@ def _open_follow_up(
     *, closed: Ticket, author: User, channel: str, now: datetime.datetime
 ) -> Ticket:
     requester = author if author.is_customer else closed.requester
+    policy, reason = clocks.match_policy(
+        team=closed.team,
+        priority=closed.priority,
+        organisation_id=requester.organisation_id,
+        channel=channel,
+        tags=[tag.name for tag in closed.tags.all()],
+    )
     follow_up = Ticket.objects.create(
+        sla_policy=policy,
+        sla_reason=reason,
         number=_next_ticket_number(),
         subject=closed.subject,
         priority=closed.priority,
@@ -273,6 +296,7 @@ def _open_follow_up(
         ticket=closed,
         after={"follow_up": follow_up.public_id},
     )
+    clocks.start_clocks(follow_up, actor=author, now=now)
     events.emit("ticket.created", ticket_id=follow_up.pk, actor_id=author.pk)
     return follow_up
 
@@ -376,6 +400,7 @@ def _set_status(
         before={"status": before},
         after=after,
     )
+    clocks.status_changed(ticket, actor=actor, before=before, after=status, now=now)
     events.emit(
         "ticket.status_changed",
         ticket_id=ticket.pk,
@@ -428,6 +453,8 @@ def assign(
             before=before,
             after=after,
         )
+        if after["team"] != before["team"]:
+            clocks.reconsider(ticket, actor=actor, now=ticket.updated_at)
         events.emit("ticket.assigned", ticket_id=ticket.pk, actor_id=actor.pk, **after)
     return ticket
 
@@ -451,6 +478,7 @@ def set_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
             before={"priority": before},
             after={"priority": priority},
         )
+        clocks.reconsider(ticket, actor=actor, now=ticket.updated_at)
         events.emit("ticket.priority_changed", ticket_id=ticket.pk, actor_id=actor.pk)
     return ticket
 
@@ -475,6 +503,7 @@ def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
             before={"tags": before},
             after={"tags": names},
         )
+        clocks.reconsider(ticket, actor=actor, now=ticket.updated_at)
         events.emit("ticket.tags_changed", ticket_id=ticket.pk, actor_id=actor.pk)
     return ticket
 

@@ -17,11 +17,21 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1)
         parser.add_argument("--reload", action="store_true", help="Restart on code changes.")
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not run background tasks here (run `quietdesk worker` instead).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         url = f"http://{options['host']}:{options['port']}/"
         mode = "development (QUIETDESK_DEBUG=true)" if settings.DEBUG else "production"
         self.stdout.write(f"Quietdesk serving at {url} in {mode} mode; Ctrl-C stops it.")
+        if not options["no_worker"]:
+            from quietdesk import jobs
+
+            jobs.start_in_thread()
+            self.stdout.write("Background tasks (SLA sweeps, recomputations) run in this process.")
         uvicorn.run(
             "quietdesk.asgi:application",
             host=options["host"],

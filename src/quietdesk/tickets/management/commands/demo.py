@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import Organisation, Role, Team, User
+from quietdesk.schedule import services as schedule
+from quietdesk.sla import services as sla
 from quietdesk.tickets import services as tickets
 from quietdesk.tickets.files import InMemoryUpload
 from quietdesk.tickets.models import Channel, MessageKind, Priority, Ticket
@@ -223,8 +225,51 @@ class Command(BaseCommand):
                 language=language,
                 password=DEMO_PASSWORD,
             )
+        self._service_levels(admin, teams)
         self._threads(teams)
         return True
+
+    def _service_levels(self, admin: User, teams: dict[str, Team]) -> None:
+        """Paris office hours for Support and Billing, and two SLA policies."""
+        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
+        paris = schedule.save_calendar(
+            actor=admin,
+            data=schedule.CalendarIn(
+                name="Paris office",
+                time_zone="Europe/Paris",
+                holiday_country="FR",
+                openings=schedule.openings_from(
+                    [
+                        (day, start, end, False)
+                        for day in weekdays
+                        for start, end in (("09:00", "12:30"), ("13:30", "18:00"))
+                    ]
+                ),
+            ),
+        )
+        for slug in ("support", "billing"):
+            schedule.set_team_calendar(actor=admin, team=teams[slug], calendar=paris)
+        sla.save_policy(
+            actor=admin,
+            data=sla.PolicyIn(
+                name="Urgent",
+                position=10,
+                priorities=["urgent"],
+                targets={"first_response": (3600, False), "resolution": (8 * 3600, False)},
+            ),
+        )
+        sla.save_policy(
+            actor=admin,
+            data=sla.PolicyIn(
+                name="Standard",
+                position=100,
+                targets={
+                    "first_response": (4 * 3600, True),
+                    "next_response": (8 * 3600, True),
+                    "resolution": (3 * 24 * 3600, True),
+                },
+            ),
+        )
 
     def _threads(self, teams: dict[str, Team]) -> None:
         start = timezone.now() - datetime.timedelta(days=len(THREADS) + 1)

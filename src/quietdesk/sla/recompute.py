@@ -1,0 +1,148 @@
+"""Work on many clocks at once: recomputing due times, and the warning/breach sweep.
+
+* When a calendar, a team's calendar or a policy changes, every running clock it may
+  affect gets new due and warning times: read in batches with what they need joined,
+  computed in Python, written with ``bulk_update`` — a few queries per thousand
+  clocks, never one per ticket. It runs as a background task after the change commits.
+* :func:`sweep` finds running clocks whose warning or due time has passed, marks them
+  (once), writes the audit event and notifies the assignee, or the team when nobody is
+  assigned. The background worker runs it every ``SWEEP_INTERVAL`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.tasks import task
+from django.utils import timezone
+
+from quietdesk import events
+from quietdesk.audit.services import record
+from quietdesk.schedule.services import business_hours, calendar_for_team
+from quietdesk.sla.clocks import clock_snapshot, place
+from quietdesk.sla.models import Clock, ClockState
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+SWEEP_INTERVAL = 30
+
+
+def running_clocks() -> QuerySet[Clock]:
+    return Clock.objects.filter(state=ClockState.RUNNING)
+
+
+def affected_by_calendar(calendar_id: int | None) -> QuerySet[Clock]:
+    """Running clocks whose business hours may come from that calendar.
+
+    ``None`` (the default calendar changed, or a calendar was removed): every running
+    business-hours clock.
+    """
+    clocks = running_clocks().filter(business=True)
+    if calendar_id is None:
+        return clocks
+    return clocks.filter(
+        Q(policy__calendar_id=calendar_id)
+        | Q(policy__calendar__isnull=True, ticket__team__calendar_id=calendar_id)
+        | Q(policy__calendar__isnull=True, ticket__team__calendar__isnull=True)
+        | Q(policy__calendar__isnull=True, ticket__team__isnull=True)
+    )
+
+
+def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None = None) -> int:
+    """New due and warning times for ``clocks`` (running ones); returns how many changed."""
+    changed = 0
+    for batch in _batches(
+        clocks.filter(state=ClockState.RUNNING).select_related(
+            "policy__calendar", "ticket__team__calendar"
+        )
+    ):
+        dirty = []
+        for clock in batch:
+            policy_calendar = clock.policy.calendar if clock.policy is not None else None
+            calendar = policy_calendar or calendar_for_team(clock.ticket.team)
+            before = (clock.due_at, clock.warn_at)
+            place(clock, business_hours(calendar))
+            if (clock.due_at, clock.warn_at) != before:
+                dirty.append(clock)
+        if dirty:
+            Clock.objects.bulk_update(dirty, ["due_at", "warn_at"], batch_size=500)
+        changed += len(dirty)
+        if progress is not None:
+            progress(len(batch))
+    return changed
+
+
+def _batches(clocks: QuerySet[Clock]) -> Iterator[list[Clock]]:
+    """Keyset batches by id, each read in its own short transaction."""
+    last = 0
+    while True:
+        with transaction.atomic():
+            batch = list(clocks.filter(pk__gt=last).order_by("pk")[:BATCH])
+            if not batch:
+                return
+            yield batch
+        last = batch[-1].pk
+
+
+@task()
+def recompute_for_calendar(calendar_id: int | None) -> int:
+    count = recompute(affected_by_calendar(calendar_id))
+    logger.info("Recomputed %d SLA clocks after a calendar change", count)
+    return count
+
+
+@task()
+def recompute_for_policy(policy_id: int) -> int:
+    count = recompute(running_clocks().filter(policy_id=policy_id))
+    logger.info("Recomputed %d SLA clocks after a policy change", count)
+    return count
+
+
+@events.subscribe("calendar.changed")
+def _calendar_changed(event: events.Event) -> None:
+    recompute_for_calendar.enqueue(event.payload.get("calendar_id"))
+
+
+@events.subscribe("sla.policy_saved")
+def _policy_saved(event: events.Event) -> None:
+    recompute_for_policy.enqueue(event.payload["policy_id"])
+
+
+# --- Warnings and breaches --------------------------------------------------------------
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Mark the clocks that reached their warning or due time since the last sweep."""
+    now = now or timezone.now()
+    counts = {"warned": 0, "breached": 0}
+    for verb, field, stamp, count in (
+        ("sla.clock_warning", "warn_at", "warned_at", "warned"),
+        ("sla.clock_breached", "due_at", "breached_at", "breached"),
+    ):
+        due = running_clocks().filter(**{f"{field}__lte": now, f"{stamp}__isnull": True})
+        for batch in _batches(due.select_related("ticket", "ticket__assignee", "ticket__team")):
+            with transaction.atomic():
+                for clock in batch:
+                    setattr(clock, stamp, getattr(clock, field) if stamp == "breached_at" else now)
+                Clock.objects.bulk_update(batch, [stamp])
+                for clock in batch:
+                    record(
+                        actor=None,
+                        verb=verb,
+                        target=clock,
+                        ticket=clock.ticket,
+                        after=clock_snapshot(clock),
+                    )
+                    events.emit(verb, clock_id=clock.pk, ticket_id=clock.ticket_id)
+            counts[count] += len(batch)
+    return counts
+
+
+@task()
+def sweep_task() -> dict[str, int]:
+    return sweep()
