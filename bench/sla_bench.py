@@ -89,7 +89,7 @@ def weekly_holiday(day: dt.date) -> bool:
 
 
 def office() -> BusinessHours:
-    public = schedule._holiday_test("FR", "")  # noqa: SLF001 - the same test the app builds
+    public = schedule._holiday_test("FR", "")
     return BusinessHours(
         "Europe/Paris", PARIS_HOURS, is_holiday=lambda d: weekly_holiday(d) or public(d)
     )
@@ -172,9 +172,7 @@ def fill(total: int, progress: Progress) -> None:
     for start in range(have, total, batch):
         size = min(batch, total - start)
         with transaction.atomic():
-            created = [
-                now - dt.timedelta(seconds=rng.randint(0, 30 * 86400)) for _ in range(size)
-            ]
+            created = [now - dt.timedelta(seconds=rng.randint(0, 30 * 86400)) for _ in range(size)]
             tickets = Ticket.objects.bulk_create(
                 Ticket(
                     number=number + i + 1,
@@ -217,7 +215,13 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     )
     table = Table(title="Due time: add 24 business hours (Paris office, a holiday every week)")
-    for column in ("start instants over", "calls", "warm median µs", "warm p99 µs", "cold median µs"):
+    for column in (
+        "start instants over",
+        "calls",
+        "warm median µs",
+        "warm p99 µs",
+        "cold median µs",
+    ):
         table.add_column(column, justify="right")
     for row in due_time_figures(ARGS.calls, ARGS.years, rng):
         table.add_row(*row)
@@ -227,7 +231,12 @@ def main() -> int:
     results = Table(title="Recompute every running clock after a calendar change (SQLite)")
     for column in ("open tickets", "clocks", "seconds", "µs per clock", "changed"):
         results.add_column(column, justify="right")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     for size in (int(s) for s in ARGS.sizes.split(",")):
         with Progress(*columns, console=console) as progress:
             fill(size, progress)
@@ -235,13 +244,19 @@ def main() -> int:
             count = clocks.count()
             # Start from stale due times, as after a change of opening hours.
             Clock.objects.update(due_at=None, warn_at=None)
-            schedule._cache.clear()  # noqa: SLF001 - measure with a cold calendar
+            schedule._cache.clear()
             task = progress.add_task(f"recompute {count:,} clocks", total=count)
             t0 = time.perf_counter()
-            changed = recompute.recompute(clocks, progress=lambda n: progress.advance(task, n))
+            changed = recompute.recompute(
+                clocks, progress=lambda n, task=task: progress.advance(task, n)
+            )
             seconds = time.perf_counter() - t0
         results.add_row(
-            f"{size:,}", f"{count:,}", f"{seconds:.1f}", f"{seconds / count * 1e6:.0f}", f"{changed:,}"
+            f"{size:,}",
+            f"{count:,}",
+            f"{seconds:.1f}",
+            f"{seconds / count * 1e6:.0f}",
+            f"{changed:,}",
         )
     console.print(results)
     size_mb = sum(p.stat().st_size for p in DATA.glob("*.sqlite3*")) / 1e6

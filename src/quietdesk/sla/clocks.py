@@ -117,10 +117,35 @@ def place(clock: Clock, hours: BusinessHours) -> None:
     if clock.state != ClockState.RUNNING or clock.running_since is None:
         clock.due_at = clock.warn_at = None
         return
-    target = clock.target_seconds * 1_000_000
-    warn = target * clock.warn_at_percent // 100
-    clock.due_at = advance(clock, hours, clock.running_since, max(target - clock.consumed_us, 0))
-    clock.warn_at = advance(clock, hours, clock.running_since, max(warn - clock.consumed_us, 0))
+    clock.due_at, clock.warn_at = due_and_warning(
+        running_since=clock.running_since,
+        consumed_us=clock.consumed_us,
+        target_seconds=clock.target_seconds,
+        warn_at_percent=clock.warn_at_percent,
+        business=clock.business,
+        hours=hours,
+    )
+
+
+def due_and_warning(
+    *,
+    running_since: dt.datetime,
+    consumed_us: int,
+    target_seconds: int,
+    warn_at_percent: int,
+    business: bool,
+    hours: BusinessHours,
+) -> tuple[dt.datetime, dt.datetime]:
+    """When a clock running since ``running_since`` will be due, and warn."""
+    target = target_seconds * 1_000_000
+    warn = target * warn_at_percent // 100
+    remaining = (max(target - consumed_us, 0), max(warn - consumed_us, 0))
+    if business:
+        due = hours.add(running_since, dt.timedelta(microseconds=remaining[0]))
+        warning = hours.add(running_since, dt.timedelta(microseconds=remaining[1]))
+        return due, warning
+    start = to_us(running_since)
+    return from_us(start + remaining[0]), from_us(start + remaining[1])
 
 
 def time_left(clock: Clock, hours: BusinessHours, now: dt.datetime) -> dt.timedelta | None:

@@ -15,15 +15,17 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
 from quietdesk import events
 from quietdesk.audit.services import record
-from quietdesk.schedule.services import business_hours, calendar_for_team
-from quietdesk.sla.clocks import clock_snapshot, place
+from quietdesk.schedule.hours import BusinessHours
+from quietdesk.schedule.models import Calendar
+from quietdesk.schedule.services import business_hours, default_calendar
+from quietdesk.sla.clocks import clock_snapshot, due_and_warning
 from quietdesk.sla.models import Clock, ClockState
 
 logger = logging.getLogger(__name__)
@@ -54,39 +56,73 @@ def affected_by_calendar(calendar_id: int | None) -> QuerySet[Clock]:
 
 
 def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None = None) -> int:
-    """New due and warning times for ``clocks`` (running ones); returns how many changed."""
+    """New due and warning times for ``clocks`` (running ones); returns how many changed.
+
+    Rows are read as tuples and written back with one prepared ``UPDATE`` per batch
+    (``executemany``): building model instances and ``bulk_update``'s CASE expressions
+    cost twenty times the arithmetic itself.
+    """
+    calendars: dict[int | None, BusinessHours] = {}
+
+    def hours_of(calendar_id: int | None) -> BusinessHours:
+        found = calendars.get(calendar_id)
+        if found is None:
+            calendar = (
+                Calendar.objects.filter(pk=calendar_id).first() if calendar_id else None
+            ) or default_calendar()
+            found = calendars[calendar_id] = business_hours(calendar)
+        return found
+
+    table = connection.ops.quote_name(Clock._meta.db_table)
+    statement = f"UPDATE {table} SET due_at = %s, warn_at = %s WHERE id = %s"  # noqa: S608
+    adapt = connection.ops.adapt_datetimefield_value
     changed = 0
-    for batch in _batches(
-        clocks.filter(state=ClockState.RUNNING).select_related(
-            "policy__calendar", "ticket__team__calendar"
-        )
-    ):
-        dirty = []
-        for clock in batch:
-            policy_calendar = clock.policy.calendar if clock.policy is not None else None
-            calendar = policy_calendar or calendar_for_team(clock.ticket.team)
-            before = (clock.due_at, clock.warn_at)
-            place(clock, business_hours(calendar))
-            if (clock.due_at, clock.warn_at) != before:
-                dirty.append(clock)
-        if dirty:
-            Clock.objects.bulk_update(dirty, ["due_at", "warn_at"], batch_size=500)
-        changed += len(dirty)
+    rows = clocks.filter(state=ClockState.RUNNING, running_since__isnull=False).values_list(
+        "pk",
+        "running_since",
+        "consumed_us",
+        "target_seconds",
+        "warn_at_percent",
+        "business",
+        "due_at",
+        "warn_at",
+        "policy__calendar_id",
+        "ticket__team__calendar_id",
+    )
+    for batch in _batches(rows):
+        updates = []
+        for pk, since, consumed, target, percent, business, due, warn, own, team in batch:
+            if since is None:
+                continue  # excluded by the filter above; keeps the types honest
+            new_due, new_warn = due_and_warning(
+                running_since=since,
+                consumed_us=consumed,
+                target_seconds=target,
+                warn_at_percent=percent,
+                business=business,
+                hours=hours_of(own or team),
+            )
+            if (new_due, new_warn) != (due, warn):
+                updates.append((adapt(new_due), adapt(new_warn), pk))
+        if updates:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(statement, updates)
+        changed += len(updates)
         if progress is not None:
             progress(len(batch))
     return changed
 
 
-def _batches(clocks: QuerySet[Clock]) -> Iterator[list[Clock]]:
-    """Keyset batches by id, each read in its own short transaction."""
+def _batches[T](rows: QuerySet[Clock, T]) -> Iterator[list[T]]:
+    """Keyset batches by id (the first value of each row, or the clock itself)."""
     last = 0
     while True:
-        with transaction.atomic():
-            batch = list(clocks.filter(pk__gt=last).order_by("pk")[:BATCH])
-            if not batch:
-                return
-            yield batch
-        last = batch[-1].pk
+        batch = list(rows.filter(pk__gt=last).order_by("pk")[:BATCH])
+        if not batch:
+            return
+        yield batch
+        first = batch[-1]
+        last = first[0] if isinstance(first, tuple) else first.pk  # type: ignore[attr-defined]
 
 
 @task()
