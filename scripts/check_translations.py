@@ -2,7 +2,9 @@
 
 1. `makemessages` on the tree must add no msgid the committed catalogue lacks;
 2. the catalogue has no untranslated and no fuzzy entry;
-3. the committed .mo is exactly what msgfmt compiles from the committed .po.
+3. the committed .mo is exactly what msgfmt compiles from the committed .po;
+4. no module imports a translation function under a name `makemessages` does not know
+   (``gettext_lazy as _lazy`` would hide every string marked with it).
 
 Needs GNU gettext (xgettext, msgfmt, msgattrib); with CI=true a missing tool fails.
 """
@@ -33,6 +35,37 @@ def msgids(po_text: str) -> set[str]:
     return ids
 
 
+# Names xgettext extracts, as Django's makemessages configures it.
+KNOWN_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+ALIAS = re.compile(r"\b(\w*gettext\w*) as (\w+)")
+
+
+def hidden_aliases() -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "django.utils.translation import" not in line and " as " not in line:
+                continue
+            for function, alias in ALIAS.findall(line):
+                if alias not in KNOWN_NAMES:
+                    found.append(
+                        f"{path.relative_to(ROOT)}:{number}: {function} as {alias} hides its "
+                        "strings from makemessages; use _ or the function's own name"
+                    )
+    return found
+
+
 def run(*args: str, cwd: Path | None = None) -> str:
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -49,7 +82,7 @@ def main() -> int:
             return 1
         print(f"SKIPPED the translation check: {message}")
         return 0
-    problems: list[str] = []
+    problems: list[str] = hidden_aliases()
     for language in LANGUAGES:
         po = LOCALE / language / "LC_MESSAGES" / "django.po"
         mo = po.with_suffix(".mo")

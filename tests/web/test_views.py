@@ -114,3 +114,34 @@ def test_the_api_keeps_accept_language_for_a_signed_in_browser(world):
     world.customer.save()
     response = signed_in(world.customer).get("/api/v1/tickets/nope", HTTP_ACCEPT_LANGUAGE="en")
     assert response.json()["message"] == "No ticket nope."
+
+
+def test_the_start_page_tells_each_reader_when_to_expect_an_answer(world):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from quietdesk.sla import services as sla
+    from quietdesk.tickets import services
+
+    sla.save_policy(
+        actor=world.admin,
+        data=sla.PolicyIn(name="Fast", targets={"first_response": (2 * 3600, False)}),
+    )
+    ticket = services.create_ticket(
+        actor=world.customer, subject="Export", body="It fails.", channel="portal"
+    )
+    due = ticket.sla_clocks.get().due_at
+    world.customer.language, world.customer.time_zone = "fr", "Europe/Paris"
+    world.customer.save()
+    client = Client()
+    client.force_login(world.customer)
+    page = client.get("/").content.decode()
+    local = due.astimezone(ZoneInfo("Europe/Paris"))
+    assert "Nous vous répondrons d’ici le" in page
+    assert f"à {local:%H:%M} (heure de Paris)" in page
+    world.agent.time_zone = "America/New_York"
+    world.agent.save()
+    client.force_login(world.agent)
+    staff_page = client.get("/").content.decode()
+    assert "We will answer by" in staff_page and "(Eastern Time)" in staff_page
+    assert due == ticket.created_at + dt.timedelta(hours=2)  # calendar time: the wall clock

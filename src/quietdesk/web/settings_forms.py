@@ -1,0 +1,316 @@
+"""Forms of the admin settings screens for business hours and SLA policies.
+
+They only turn what the browser sent into the services' input types; every rule (time
+zones, overlaps, targets) is checked by the services, whose field-level errors the views
+show next to the fields they name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import holidays
+from babel import Locale
+from django import forms
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from quietdesk.accounts.models import Organisation, Team
+from quietdesk.schedule.hours import Opening
+from quietdesk.schedule.models import Calendar
+from quietdesk.schedule.services import SpecialDayIn
+from quietdesk.sla.models import ClockKind, Policy
+from quietdesk.tickets.models import Channel, Priority
+
+SLOTS = 3  # opening intervals a weekday can hold on the form
+SPECIAL_LINE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})\s+"
+    r"(?P<hours>closed|fermé|\d{1,2}:\d{2}-\d{1,2}:\d{2}\+?(?:\s*,\s*\d{1,2}:\d{2}-\d{1,2}:\d{2}\+?)*)"
+    r"(?:\s+(?P<name>.*))?$",
+    re.IGNORECASE,
+)
+UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the reader's language."""
+    locale = Locale.parse(get_language() or "en", sep="-")
+    return [locale.days["format"]["wide"][index].capitalize() for index in range(7)]
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    return [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+
+
+def country_choices() -> list[tuple[str, str]]:
+    locale = Locale.parse(get_language() or "en", sep="-")
+    names = [
+        (code, locale.territories.get(code, code))
+        for code in holidays.list_supported_countries()
+        if len(code) == 2
+    ]
+    return [("", _("No public holidays")), *sorted(names, key=lambda item: item[1])]
+
+
+# --- Calendars ---------------------------------------------------------------------------
+
+
+@dataclass
+class GridRow:
+    weekday: int
+    slot: int
+    start: str = ""
+    end: str = ""
+    overnight: bool = False
+    error: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"open-{self.weekday}-{self.slot}"
+
+
+class CalendarForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=zone_choices)
+    holiday_country = forms.ChoiceField(
+        label=gettext_lazy("Public holidays of"), choices=country_choices, required=False
+    )
+    holiday_subdivision = forms.CharField(
+        label=gettext_lazy("Region (optional)"), max_length=10, required=False
+    )
+    is_default = forms.BooleanField(
+        label=gettext_lazy("Default for teams without their own"), required=False
+    )
+    special_days = forms.CharField(
+        label=gettext_lazy("Special days"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy(
+            "One per line: a date, then “closed” or hours, then an optional reason. "
+            "Examples: 2026-12-24 closed Christmas Eve · 2026-12-31 09:00-12:00 New Year's Eve"
+        ),
+    )
+
+
+def grid_from_calendar(calendar: Calendar | None) -> list[GridRow]:
+    rows = [GridRow(day, slot) for day in range(7) for slot in range(SLOTS)]
+    if calendar is None:
+        for row in rows:
+            if row.weekday < 5 and row.slot == 0:
+                row.start, row.end = "09:00", "17:00"
+        return rows
+    used: dict[int, int] = {}
+    for opening in calendar.openings.all():
+        slot = used.get(opening.weekday, 0)
+        if slot >= SLOTS:
+            continue
+        used[opening.weekday] = slot + 1
+        row = rows[opening.weekday * SLOTS + slot]
+        row.start = opening.start.isoformat("minutes")
+        row.end = opening.end.isoformat("minutes")
+        row.overnight = opening.overnight
+    return rows
+
+
+def grid_from_post(data: Mapping[str, Any]) -> list[GridRow]:
+    rows = []
+    for day in range(7):
+        for slot in range(SLOTS):
+            prefix = f"open-{day}-{slot}"
+            rows.append(
+                GridRow(
+                    day,
+                    slot,
+                    start=str(data.get(f"{prefix}-start", "")).strip(),
+                    end=str(data.get(f"{prefix}-end", "")).strip(),
+                    overnight=data.get(f"{prefix}-overnight") == "on",
+                )
+            )
+    return rows
+
+
+def openings_from_grid(rows: list[GridRow]) -> tuple[list[Opening], list[GridRow]]:
+    """Filled rows as openings, and the row each opening came from (for its errors)."""
+    openings, origin = [], []
+    for row in rows:
+        if not row.start and not row.end:
+            continue
+        try:
+            start = dt.time.fromisoformat(row.start)
+            end = dt.time.fromisoformat(row.end)
+        except ValueError:
+            row.error = _("Write both times as HH:MM.")
+            continue
+        openings.append(Opening(row.weekday, start, end, row.overnight))
+        origin.append(row)
+    return openings, origin
+
+
+def special_days_text(calendar: Calendar | None) -> str:
+    if calendar is None:
+        return ""
+    lines = []
+    for day in calendar.special_days.all():
+        hours = (
+            ", ".join(f"{s}-{e}{'+' if o else ''}" for s, e, o in day.hours)
+            if day.hours
+            else "closed"
+        )
+        lines.append(f"{day.date.isoformat()} {hours} {day.name}".rstrip())
+    return "\n".join(lines)
+
+
+def parse_special_days(text: str) -> tuple[list[SpecialDayIn], str]:
+    """The special days written one per line, or the first line that cannot be read."""
+    days = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        match = SPECIAL_LINE.match(line)
+        try:
+            if match is None:
+                raise ValueError(line)
+            date = dt.date.fromisoformat(match["date"])
+            hours: list[tuple[dt.time, dt.time, bool]] = []
+            if match["hours"].lower() not in ("closed", "fermé"):
+                for part in match["hours"].split(","):
+                    span = part.strip()
+                    overnight = span.endswith("+")
+                    start, end = span.rstrip("+").split("-")
+                    hours.append((_clock(start), _clock(end), overnight))
+        except ValueError:
+            return [], _("Line %(number)d cannot be read: %(line)s") % {
+                "number": number,
+                "line": line[:80],
+            }
+        days.append(SpecialDayIn(date=date, name=(match["name"] or "").strip()[:100], hours=hours))
+    return days, ""
+
+
+def _clock(text: str) -> dt.time:
+    hour, minute = text.strip().split(":")
+    return dt.time(int(hour), int(minute))
+
+
+# --- Policies ----------------------------------------------------------------------------
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    position = forms.IntegerField(
+        label=gettext_lazy("Order"),
+        min_value=0,
+        max_value=1_000_000,
+        initial=100,
+        help_text=gettext_lazy(
+            "Policies are tried from the lowest order; the first that matches applies."
+        ),
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    teams = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Teams"),
+        queryset=Team.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    organisations = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Customer organisations"),
+        queryset=Organisation.objects.order_by("name"),
+        required=False,
+    )
+    priorities = forms.MultipleChoiceField(
+        label=gettext_lazy("Priorities"),
+        choices=Priority.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels = forms.MultipleChoiceField(
+        label=gettext_lazy("Channels"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    tags = forms.CharField(
+        label=gettext_lazy("Tags (any of, comma-separated)"), required=False, max_length=500
+    )
+    pause_when_pending = forms.BooleanField(
+        label=gettext_lazy("Pause while waiting on the customer"), required=False, initial=True
+    )
+    pause_when_on_hold = forms.BooleanField(
+        label=gettext_lazy("Pause while on hold"), required=False, initial=True
+    )
+    warn_at_percent = forms.IntegerField(
+        label=gettext_lazy("Warn at (% of the target)"), min_value=1, max_value=99, initial=80
+    )
+    calendar = forms.ModelChoiceField(
+        label=gettext_lazy("Business hours"),
+        queryset=Calendar.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("The ticket's team calendar"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit_choices = [
+            ("minutes", gettext_lazy("minutes")),
+            ("hours", gettext_lazy("hours")),
+            ("days", gettext_lazy("days")),
+        ]
+        for kind, label in ClockKind.choices:
+            self.fields[f"{kind}_value"] = forms.IntegerField(
+                label=label, required=False, min_value=1, max_value=527_040
+            )
+            self.fields[f"{kind}_unit"] = forms.ChoiceField(
+                label=gettext_lazy("unit"), choices=unit_choices, initial="hours"
+            )
+            self.fields[f"{kind}_business"] = forms.BooleanField(
+                label=gettext_lazy("in business hours"), required=False, initial=True
+            )
+
+    def target_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (str(label), self[f"{kind}_value"], self[f"{kind}_unit"], self[f"{kind}_business"])
+            for kind, label in ClockKind.choices
+        ]
+
+    def targets(self) -> dict[str, tuple[int | None, bool]]:
+        data = self.cleaned_data
+        result: dict[str, tuple[int | None, bool]] = {}
+        for kind in ClockKind.values:
+            value = data.get(f"{kind}_value")
+            seconds = value * UNITS[data.get(f"{kind}_unit") or "hours"] if value else None
+            result[kind] = (seconds, bool(data.get(f"{kind}_business")))
+        return result
+
+
+def policy_initial(policy: Policy) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "name": policy.name,
+        "position": policy.position,
+        "is_active": policy.is_active,
+        "teams": list(policy.teams.all()),
+        "organisations": list(policy.organisations.all()),
+        "priorities": policy.priorities,
+        "channels": policy.channels,
+        "tags": ", ".join(policy.tags),
+        "pause_when_pending": policy.pause_when_pending,
+        "pause_when_on_hold": policy.pause_when_on_hold,
+        "warn_at_percent": policy.warn_at_percent,
+        "calendar": policy.calendar,
+    }
+    for kind in ClockKind.values:
+        seconds, business = policy.target(kind)
+        unit = next(
+            (u for u in ("days", "hours", "minutes") if seconds and seconds % UNITS[u] == 0),
+            "minutes",
+        )
+        initial[f"{kind}_value"] = seconds // UNITS[unit] if seconds else None
+        initial[f"{kind}_unit"] = unit
+        initial[f"{kind}_business"] = business
+    return initial
