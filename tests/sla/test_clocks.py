@@ -79,6 +79,19 @@ def policy(world, name="Standard", **targets):
     return sla.save_policy(actor=world.admin, data=sla.PolicyIn(name=name, targets=defaults))
 
 
+def urgent_policy(world):
+    """Urgent tickets: a first response within one business hour, nothing else."""
+    return sla.save_policy(
+        actor=world.admin,
+        data=sla.PolicyIn(
+            name="Urgent",
+            position=1,
+            priorities=["urgent"],
+            targets={"first_response": (3600, True)},
+        ),
+    )
+
+
 def open_ticket(world, when: dt.datetime, **kwargs):
     """A customer's mail, opened by Support's agent for them."""
     kwargs.setdefault("team", world.support)
@@ -222,15 +235,7 @@ def test_changing_the_priority_rematches_the_policy_and_retargets_running_clocks
     world, office, clock
 ):
     policy(world, "Everyone")
-    sla.save_policy(
-        actor=world.admin,
-        data=sla.PolicyIn(
-            name="Urgent",
-            position=1,
-            priorities=["urgent"],
-            targets={"first_response": (3600, True)},
-        ),
-    )
+    urgent_policy(world)
     ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
     clock.set(2026, 11, 23, 9, 30)
     services.set_priority(ticket=ticket, actor=world.agent, priority="urgent")
@@ -434,3 +439,100 @@ def test_reports_count_attainment_and_response_times(world, office, clock):
     bad = client.get("/api/v1/reports/sla?start=2026-11-30&end=2026-11-01")
     assert bad.status_code == 422
     assert bad.json()["details"][0]["field"] == "end"
+
+
+# --- Regressions found in review ------------------------------------------------------------
+
+
+def test_coming_back_to_a_policy_brings_back_its_clocks(world, office, clock):
+    policy(world, "Everyone")
+    urgent_policy(world)
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    services.set_priority(ticket=ticket, actor=world.agent, priority="urgent")
+    services.set_priority(ticket=ticket, actor=world.agent, priority="normal")
+    running = Clock.objects.filter(ticket=ticket, kind=ClockKind.RESOLUTION, state="running")
+    assert running.count() == 1
+
+
+def test_a_clock_overdue_when_paused_ends_missed(world, office, clock):
+    sla.save_policy(
+        actor=world.admin,
+        data=sla.PolicyIn(name="Tight", targets={"resolution": (3600, False)}),
+    )
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    clock.set(2026, 11, 23, 11)  # an hour late, and the sweep has not run
+    services.change_status(ticket=ticket, actor=world.agent, status="pending")
+    services.change_status(ticket=ticket, actor=world.agent, status="solved")
+    resolution = clocks_of(ticket)[ClockKind.RESOLUTION]
+    assert resolution.state == ClockState.MISSED
+    assert resolution.breached_at == paris(2026, 11, 23, 10)
+
+
+def test_a_ticket_solved_without_a_reply_and_reopened_waits_for_a_first_response(
+    world, office, clock
+):
+    policy(world)
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    services.change_status(ticket=ticket, actor=world.agent, status="solved")
+    services.post_message(
+        ticket=ticket,
+        author=world.customer,
+        body="Still broken",
+        via="portal",
+        created_at=clock.set(2026, 11, 23, 10),
+    )
+    waiting = sla.expected_response(list(Clock.objects.filter(ticket=ticket)))
+    assert waiting is not None and waiting.kind == ClockKind.FIRST_RESPONSE
+    assert waiting.due_at == paris(2026, 11, 23, 15)  # 2 h before lunch, 2 h after
+
+
+def test_removing_the_team_moves_due_times_to_the_default_calendar(world, office, clock):
+    policy(world)
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    services.assign(ticket=ticket, actor=world.admin, team=None)
+    first = clocks_of(ticket)[ClockKind.FIRST_RESPONSE]
+    default = schedule.business_hours(schedule.default_calendar())
+    assert first.due_at == default.add(paris(2026, 11, 23, 9), dt.timedelta(hours=4))
+
+
+def test_a_recompute_does_not_overwrite_a_clock_paused_meanwhile(world, office, clock, monkeypatch):
+    policy(world)
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    target = clocks_of(ticket)[ClockKind.FIRST_RESPONSE]
+    Clock.objects.update(due_at=None)  # stale, as after a calendar change
+    real = recompute.due_and_warning
+    calls = []
+
+    def pause_meanwhile(**kwargs):
+        if not calls:  # the ticket waits on the customer while the task runs
+            Clock.objects.filter(pk=target.pk).update(
+                state=ClockState.PAUSED, running_since=None, consumed_us=3600 * 10**6
+            )
+        calls.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(recompute, "due_and_warning", pause_meanwhile)
+    recompute.recompute(recompute.running_clocks())
+    target.refresh_from_db()
+    assert (target.state, target.due_at) == (ClockState.PAUSED, None)
+
+
+def test_the_response_times_report_reads_calendars_once(
+    world, office, clock, django_assert_max_num_queries
+):
+    policy(world)
+    for _n in range(12):
+        open_ticket(world, clock.set(2026, 11, 23, 9), team=None)
+    client = api_client(world.admin)
+    with django_assert_max_num_queries(8):
+        report = client.get("/api/v1/reports/response-times?start=2026-11-01&end=2026-11-30")
+    assert report.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "period", ["start=9999-12-30&end=9999-12-31", "start=0001-01-01&end=0001-01-02"]
+)
+def test_report_dates_at_the_edge_of_the_calendar_get_a_clear_error(world, period):
+    response = api_client(world.admin).get(f"/api/v1/reports/sla?{period}")
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == "end"

@@ -183,3 +183,25 @@ def test_the_settings_speak_french_to_a_french_admin(world):
     assert "Lundi" in form and "Monday" not in form
     policies = client.get("/settings/sla/new").content.decode()
     assert "Première réponse" in policies and "First response" not in policies
+
+
+def test_editing_a_calendar_keeps_every_interval_of_a_busy_day(world):
+    client = signed_in(world.admin)
+    four = {
+        f"open-0-{slot}-{edge}": value
+        for slot, (start, end) in enumerate(
+            [("07:00", "08:00"), ("09:00", "10:00"), ("11:00", "12:00"), ("13:00", "14:00")]
+        )
+        for edge, value in (("start", start), ("end", end))
+    }
+    client.post("/settings/hours/new", {"name": "Busy", "time_zone": "UTC", **four})
+    calendar = Calendar.objects.get(name="Busy")
+    assert calendar.openings.count() == 4
+    page = client.get(f"/settings/hours/{calendar.public_id}/").content.decode()
+    assert 'name="open-0-3-start" value="13:00"' in page
+    assert 'name="open-0-4-start" value=""' in page  # and room for one more
+    # Saving the form as shown changes nothing.
+    client.post(
+        f"/settings/hours/{calendar.public_id}/", {"name": "Busy", "time_zone": "UTC", **four}
+    )
+    assert calendar.openings.count() == 4

@@ -372,6 +372,8 @@ def _period(request: HttpRequest, query: ReportQuery) -> tuple[dt.datetime, dt.d
         raise ValidationFailed({"end": _("The period ends before it starts.")})
     if (query.end - query.start).days > 3660:
         raise ValidationFailed({"end": _("A report covers at most ten years.")})
+    if not (query.start.year >= 1900 and query.end.year <= 9998):
+        raise ValidationFailed({"end": _("Choose dates between the years 1900 and 9998.")})
     zone = timezone.get_current_timezone()
     start = dt.datetime.combine(query.start, dt.time(0), tzinfo=zone)
     end = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)

@@ -184,21 +184,19 @@ def staff_replied(ticket: Ticket, *, actor: User, now: dt.datetime) -> None:
 
 
 def customer_wrote(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
-    """A customer message waits for an answer: time the next response, unless already."""
+    """A customer message waits for an answer: time it, unless a response clock already runs.
+
+    Before anyone from the team has answered, the wait is a first response (again, when a
+    ticket solved without a reply is reopened); after that, a next response.
+    """
     policy = ticket.sla_policy
-    if policy is None or not policy.target(ClockKind.NEXT_RESPONSE)[0]:
+    if policy is None or _active(ticket, RESPONSE_KINDS):
         return
-    if _active(ticket, RESPONSE_KINDS):
-        return  # the first response, or an earlier message, is already being timed
-    if (
-        not ticket.sla_clocks.filter(kind=ClockKind.FIRST_RESPONSE)
-        .exclude(state=ClockState.CANCELLED)
-        .exists()
-        and ticket.first_response_at is None
-    ):
-        return  # nobody has answered yet: this is still the first response's wait
+    kind = ClockKind.FIRST_RESPONSE if ticket.first_response_at is None else ClockKind.NEXT_RESPONSE
+    if not policy.target(kind)[0]:
+        return
     hours = hours_for(ticket, policy)
-    clock = _new_clock(ticket, policy, ClockKind.NEXT_RESPONSE, hours, now)
+    clock = _new_clock(ticket, policy, kind, hours, now)
     if not _should_run(ticket.status, policy):
         _pause_in_memory(clock, hours, now)
     clock.save()
@@ -248,8 +246,7 @@ def reconsider(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
         if reason != ticket.sla_reason:
             ticket.sla_reason = reason
             ticket.save(update_fields=["sla_reason"])
-        if ticket.team_id is not None:
-            recompute_ticket(ticket)  # the team's calendar may differ
+        recompute_ticket(ticket)  # the team, and with it the calendar, may have changed
         return
     ticket.sla_policy = policy
     ticket.sla_reason = reason
@@ -286,8 +283,8 @@ def reconsider(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
     for kind in missing:
         if kind in kinds or not policy.target(kind)[0]:
             continue
-        if ticket.sla_clocks.filter(kind=kind).exists():
-            continue
+        if ticket.sla_clocks.filter(kind=kind).exclude(state=ClockState.CANCELLED).exists():
+            continue  # this target was already timed (met or missed) for this ticket
         clock = _new_clock(ticket, policy, kind, hours, ticket.created_at)
         clock.consumed_us = measure(clock, hours, ticket.created_at, now)
         clock.running_since = now
@@ -343,6 +340,8 @@ def _new_clock(
 
 
 def _pause_in_memory(clock: Clock, hours: BusinessHours, now: dt.datetime) -> None:
+    if clock.breached_at is None and clock.due_at is not None and clock.due_at < now:
+        clock.breached_at = clock.due_at  # overdue when paused: remember when it broke
     if clock.running_since is not None:
         clock.consumed_us += max(measure(clock, hours, clock.running_since, now), 0)
     clock.state = ClockState.PAUSED
@@ -353,19 +352,18 @@ def _pause_in_memory(clock: Clock, hours: BusinessHours, now: dt.datetime) -> No
 def _stop(
     clock: Clock, ticket: Ticket, actor: User | None, now: dt.datetime, *, satisfied: bool
 ) -> None:
-    late = clock.breached_at is not None or (
-        clock.state == ClockState.RUNNING and clock.due_at is not None and now > clock.due_at
-    )
+    if clock.running_since is not None:
+        hours = hours_for(ticket, clock.policy)
+        if clock.breached_at is None and clock.due_at is not None and clock.due_at < now:
+            clock.breached_at = clock.due_at
+        clock.consumed_us += max(measure(clock, hours, clock.running_since, now), 0)
+    late = clock.breached_at is not None or clock.consumed_us > clock.target_seconds * 1_000_000
     if late and clock.breached_at is None:
-        clock.breached_at = clock.due_at
+        clock.breached_at = now  # the moment it broke is unknown; record when it was seen
     if satisfied:
         clock.state = ClockState.MISSED if late else ClockState.MET
     else:
         clock.state = ClockState.CANCELLED
-    if clock.running_since is not None:
-        clock.consumed_us += max(
-            measure(clock, hours_for(ticket, clock.policy), clock.running_since, now), 0
-        )
     clock.running_since = None
     clock.stopped_at = now
     _save(clock, actor, "sla.clock_stopped")

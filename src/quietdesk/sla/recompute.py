@@ -74,7 +74,12 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
         return found
 
     table = connection.ops.quote_name(Clock._meta.db_table)
-    statement = f"UPDATE {table} SET due_at = %s, warn_at = %s WHERE id = %s"  # noqa: S608
+    # The WHERE clause repeats what the new times were computed from: a clock paused,
+    # resumed or retargeted since it was read keeps what that change wrote.
+    statement = (
+        f"UPDATE {table} SET due_at = %s, warn_at = %s WHERE id = %s AND state = %s"  # noqa: S608
+        " AND running_since = %s AND consumed_us = %s AND target_seconds = %s"
+    )
     adapt = connection.ops.adapt_datetimefield_value
     changed = 0
     rows = clocks.filter(state=ClockState.RUNNING, running_since__isnull=False).values_list(
@@ -103,7 +108,17 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
                 hours=hours_of(own or team),
             )
             if (new_due, new_warn) != (due, warn):
-                updates.append((adapt(new_due), adapt(new_warn), pk))
+                updates.append(
+                    (
+                        adapt(new_due),
+                        adapt(new_warn),
+                        pk,
+                        ClockState.RUNNING.value,
+                        adapt(since),
+                        consumed,
+                        target,
+                    )
+                )
         if updates:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(statement, updates)
@@ -132,21 +147,9 @@ def recompute_for_calendar(calendar_id: int | None) -> int:
     return count
 
 
-@task()
-def recompute_for_policy(policy_id: int) -> int:
-    count = recompute(running_clocks().filter(policy_id=policy_id))
-    logger.info("Recomputed %d SLA clocks after a policy change", count)
-    return count
-
-
 @events.subscribe("calendar.changed")
 def _calendar_changed(event: events.Event) -> None:
     recompute_for_calendar.enqueue(event.payload.get("calendar_id"))
-
-
-@events.subscribe("sla.policy_saved")
-def _policy_saved(event: events.Event) -> None:
-    recompute_for_policy.enqueue(event.payload["policy_id"])
 
 
 # --- Warnings and breaches --------------------------------------------------------------
@@ -161,8 +164,17 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         ("sla.clock_breached", "due_at", "breached_at", "breached"),
     ):
         due = running_clocks().filter(**{f"{field}__lte": now, f"{stamp}__isnull": True})
-        for batch in _batches(due.select_related("ticket", "ticket__assignee", "ticket__team")):
+        for candidates in _batches(due.only("pk")):
             with transaction.atomic():
+                # Read again inside the write transaction: a clock met or paused since the
+                # first read is no longer warned or breached.
+                batch = list(
+                    due.filter(pk__in=[c.pk for c in candidates])
+                    .select_for_update(of=("self",))
+                    .select_related("ticket", "ticket__assignee", "ticket__team")
+                )
+                if not batch:
+                    continue
                 for clock in batch:
                     setattr(clock, stamp, getattr(clock, field) if stamp == "breached_at" else now)
                 Clock.objects.bulk_update(batch, [stamp])

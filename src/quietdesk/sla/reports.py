@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from quietdesk import access
 from quietdesk.accounts.models import Team, User
+from quietdesk.schedule.hours import BusinessHours
 from quietdesk.schedule.services import business_hours, calendar_for_team
 from quietdesk.sla.models import Clock, ClockKind, ClockState, Policy
 
@@ -125,9 +126,13 @@ def response_times(
         .values_list(key, "team", "created_at", "first_response_at", "solved_at", "closed_at")
     )
     teams = {team.pk: team for team in Team.objects.select_related("calendar")}
+    hours_by_team: dict[int | None, BusinessHours] = {}
     buckets: dict[int | None, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for group, team_id, created, first, solved, closed in tickets.iterator(chunk_size=2000):
-        hours = business_hours(calendar_for_team(teams.get(team_id)))
+        hours = hours_by_team.get(team_id)
+        if hours is None:
+            calendar = calendar_for_team(teams.get(team_id) if team_id else None)
+            hours = hours_by_team[team_id] = business_hours(calendar)
         bucket = buckets[group]
         if first is not None:
             bucket["first_calendar"].append((first - created).total_seconds())

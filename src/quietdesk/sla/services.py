@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quietdesk import access, events
+from quietdesk import access
 from quietdesk.accounts.models import Organisation, Team, User
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.schedule.models import Calendar
 from quietdesk.sla.models import ACTIVE_STATES, Clock, ClockKind, ClockState, Policy
+from quietdesk.sla.recompute import recompute, running_clocks
 from quietdesk.tickets.models import Channel, Priority
 
 #: A target of more than a year is a typo, not a promise.
@@ -96,6 +97,8 @@ def save_policy(*, actor: User, data: PolicyIn, policy: Policy | None = None) ->
         policy.teams.set(data.teams)
         policy.organisations.set(data.organisations)
         _retarget_running(policy)
+        # New targets move due times at once, before the sweep reads them again.
+        recompute(running_clocks().filter(policy=policy))
         record(
             actor=actor,
             verb="sla.policy_changed" if before else "sla.policy_created",
@@ -103,7 +106,6 @@ def save_policy(*, actor: User, data: PolicyIn, policy: Policy | None = None) ->
             before=before,
             after=policy_snapshot(policy),
         )
-        events.emit("sla.policy_saved", policy_id=policy.pk)
     return policy
 
 

@@ -56,7 +56,7 @@ MAX_TAGS = 50
 
 def create_ticket(
     *,
-    actor: User,
+    actor: User | None,
     subject: str,
     body: str = "",
     body_html: str = "",
@@ -75,10 +75,14 @@ def create_ticket(
 
     A customer always opens tickets for themself and cannot choose the team,
     assignee or tags; the service team can open a ticket on a customer's behalf.
+    ``actor`` is None when a channel opens the ticket on its own (a mail to a team's
+    mailbox): the requester is then required and the channel's routing sets the team.
     """
     requester = requester or actor
+    if requester is None:
+        raise ValidationFailed({"requester": _("A ticket needs a requester.")})
     tag_names = normalise_tags(tags)
-    if actor.is_customer:
+    if actor is not None and actor.is_customer:
         if requester.pk != actor.pk:
             raise NotAllowed(_("Customers can only open tickets for themselves."))
         if assignee is not None or team is not None or tag_names:
@@ -144,7 +148,7 @@ def create_ticket(
             created_at=now,
         )
         ticket.clock_list = clocks.start_clocks(ticket, actor=actor, now=now)  # type: ignore[attr-defined]
-        events.emit("ticket.created", ticket_id=ticket.pk, actor_id=actor.pk)
+        events.emit("ticket.created", ticket_id=ticket.pk, actor_id=actor.pk if actor else None)
     return ticket
 
 

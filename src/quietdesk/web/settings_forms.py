@@ -98,40 +98,57 @@ class CalendarForm(forms.Form):
 
 
 def grid_from_calendar(calendar: Calendar | None) -> list[GridRow]:
-    rows = [GridRow(day, slot) for day in range(7) for slot in range(SLOTS)]
+    """Every interval of the calendar, plus empty rows to add more (SLOTS a day at least)."""
+    by_day: dict[int, list[GridRow]] = {day: [] for day in range(7)}
     if calendar is None:
-        for row in rows:
-            if row.weekday < 5 and row.slot == 0:
-                row.start, row.end = "09:00", "17:00"
-        return rows
-    used: dict[int, int] = {}
-    for opening in calendar.openings.all():
-        slot = used.get(opening.weekday, 0)
-        if slot >= SLOTS:
-            continue
-        used[opening.weekday] = slot + 1
-        row = rows[opening.weekday * SLOTS + slot]
-        row.start = opening.start.isoformat("minutes")
-        row.end = opening.end.isoformat("minutes")
-        row.overnight = opening.overnight
-    return rows
+        for day in range(5):
+            by_day[day].append(GridRow(day, 0, "09:00", "17:00"))
+    else:
+        for opening in calendar.openings.all():
+            row = GridRow(opening.weekday, len(by_day[opening.weekday]))
+            row.start = opening.start.isoformat("minutes")
+            row.end = opening.end.isoformat("minutes")
+            row.overnight = opening.overnight
+            by_day[opening.weekday].append(row)
+    return _padded(by_day)
 
 
 def grid_from_post(data: Mapping[str, Any]) -> list[GridRow]:
+    """The rows the browser sent, however many there were."""
+    by_day: dict[int, list[GridRow]] = {day: [] for day in range(7)}
+    for key in data:
+        match = re.fullmatch(r"open-([0-6])-(\d{1,2})-(start|end)", key)
+        if match is None or match[3] != "start":
+            continue
+        day, slot = int(match[1]), int(match[2])
+        prefix = f"open-{day}-{slot}"
+        by_day[day].append(
+            GridRow(
+                day,
+                slot,
+                start=str(data.get(f"{prefix}-start", "")).strip(),
+                end=str(data.get(f"{prefix}-end", "")).strip(),
+                overnight=data.get(f"{prefix}-overnight") == "on",
+            )
+        )
+    for rows in by_day.values():
+        rows.sort(key=lambda row: row.slot)
+    return _padded(by_day)
+
+
+def _padded(by_day: dict[int, list[GridRow]]) -> list[GridRow]:
     rows = []
     for day in range(7):
-        for slot in range(SLOTS):
-            prefix = f"open-{day}-{slot}"
-            rows.append(
-                GridRow(
-                    day,
-                    slot,
-                    start=str(data.get(f"{prefix}-start", "")).strip(),
-                    end=str(data.get(f"{prefix}-end", "")).strip(),
-                    overnight=data.get(f"{prefix}-overnight") == "on",
-                )
-            )
+        filled = [row for row in by_day[day] if row.start or row.end]
+        empty_rows = max(SLOTS - len(filled), 1)
+        for slot, row in enumerate([*filled, *(GridRow(day, 0) for _empty in range(empty_rows))]):
+            row.slot = slot
+            rows.append(row)
     return rows
+
+
+def rows_by_day(rows: list[GridRow]) -> list[list[GridRow]]:
+    return [[row for row in rows if row.weekday == day] for day in range(7)]
 
 
 def openings_from_grid(rows: list[GridRow]) -> tuple[list[Opening], list[GridRow]]:

@@ -138,7 +138,7 @@ def calendar_edit(request: HttpRequest, calendar_id: str | None = None) -> HttpR
         )
         grid = forms.grid_from_calendar(calendar)
     names = forms.weekday_names()
-    days = [(names[day], grid[day * forms.SLOTS : (day + 1) * forms.SLOTS]) for day in range(7)]
+    days = list(zip(names, forms.rows_by_day(grid), strict=True))
     return render(
         request,
         "web/settings/calendar_form.html",

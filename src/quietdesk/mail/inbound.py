@@ -1,0 +1,285 @@
+"""One pipeline for every door mail comes through: SMTP, IMAP and archive imports.
+
+:func:`receive` first **stores the raw bytes** (content-addressed file, then one row whose
+``sha256`` is unique) and commits. Only then does it :func:`process` the message, in a
+transaction of its own: parse, find or create the contact, find the ticket it belongs to,
+create the ticket or add the message. Any failure there rolls that transaction back and
+leaves the mail stored as *unprocessable* with the reason; ``quietdesk mail reprocess``
+tries again. A mail stored but not yet processed when the process died is processed the
+next time it is received or reprocessed. Nothing is ever dropped, and the same bytes are
+stored once however often they arrive.
+
+Threading, in this order (the first rule that finds a ticket wins):
+
+1. ``In-Reply-To``, then ``References`` (newest first), against the Message-IDs of every
+   mail received or sent for a ticket (:class:`~quietdesk.mail.models.MailReference`);
+2. our reply token in a recipient address (``support+t1234-<signature>@…``), signed with
+   the installation's secret key so that it cannot be guessed from the ticket number;
+3. the ticket number in the subject (``[#1234]``).
+
+Trust: a mail found through rule 1 or 3 joins the ticket only when its sender may see that
+ticket (the requester, someone copied, a colleague when the organisation shares its
+tickets, or the service team). A forged ``In-Reply-To`` or a guessed number from anyone
+else opens a new ticket instead. A valid signed token (rule 2) proves the sender received
+our mail, so it is accepted from a new address, who is then copied on the ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from quietdesk import access
+from quietdesk.accounts import services as accounts
+from quietdesk.accounts.models import User
+from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox, MailReference
+from quietdesk.mail.parse import ParsedMail, Unparseable, parse, split_quoted
+from quietdesk.tickets import services as tickets
+from quietdesk.tickets.files import InMemoryUpload
+from quietdesk.tickets.html import sanitise_html
+from quietdesk.tickets.models import Channel, MessageKind, Ticket
+
+logger = logging.getLogger(__name__)
+
+TOKEN = re.compile(r"\+t(\d{1,12})-([0-9a-f]{12})@", re.IGNORECASE)
+SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
+
+
+@dataclass(frozen=True)
+class Received:
+    inbound: InboundMail
+    stored: bool  # False when these exact bytes had been stored before
+
+
+# --- Tokens ----------------------------------------------------------------------------------
+
+
+def _signature(ticket: Ticket) -> str:
+    key = hashlib.sha256(f"quietdesk-reply-token:{settings.SECRET_KEY}".encode()).digest()
+    message = f"{ticket.number}:{ticket.public_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:12]
+
+
+def reply_address(mailbox: Mailbox, ticket: Ticket) -> str:
+    """The Reply-To of our mail about ``ticket``: the mailbox with a signed plus-token."""
+    local, _, domain = mailbox.address.partition("@")
+    return f"{local}+t{ticket.number}-{_signature(ticket)}@{domain}"
+
+
+def ticket_from_token(addresses: list[str]) -> Ticket | None:
+    for address in addresses:
+        match = TOKEN.search(address)
+        if match is None:
+            continue
+        ticket = Ticket.objects.filter(number=int(match[1])).first()
+        if ticket is not None and hmac.compare_digest(_signature(ticket), match[2].lower()):
+            return ticket
+    return None
+
+
+# --- Storing ---------------------------------------------------------------------------------
+
+
+def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
+    """Write the bytes once (file first, then the row); safe to call again after a crash."""
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = InboundMail.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return Received(existing, stored=False)
+    name = f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(raw))
+    try:
+        with transaction.atomic():
+            inbound = InboundMail.objects.create(
+                sha256=digest, size=len(raw), storage_name=name, source=source, mailbox=mailbox
+            )
+    except IntegrityError:  # another process stored the same bytes a moment ago
+        return Received(InboundMail.objects.get(sha256=digest), stored=False)
+    return Received(inbound, stored=True)
+
+
+def read_raw(inbound: InboundMail) -> bytes:
+    with default_storage.open(inbound.storage_name, "rb") as handle:
+        return bytes(handle.read())
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> InboundMail:
+    """Store, then process; return the stored mail with its outcome."""
+    received = store_raw(raw, source=source, mailbox=mailbox)
+    inbound = received.inbound
+    if inbound.status in (InboundStatus.RECEIVED,):
+        process(inbound, raw=raw)
+        inbound.refresh_from_db()
+    return inbound
+
+
+# --- Processing ------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """The mail is stored but cannot become a ticket message; the reason is kept."""
+
+
+def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
+    """Turn a stored mail into a ticket message, or record why it cannot be."""
+    raw = read_raw(inbound) if raw is None else raw
+    try:
+        with transaction.atomic():
+            locked = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+            if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
+                return locked
+            _process(locked, raw)
+            return locked
+    except Exception as exc:  # every failure is recorded, none is lost
+        reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
+        if not isinstance(exc, Refused | Unparseable):
+            logger.exception("Mail %s could not be processed", inbound.public_id)
+        InboundMail.objects.filter(pk=inbound.pk).update(
+            status=InboundStatus.UNPROCESSABLE,
+            reason=reason[:2000],
+            attempts=inbound.attempts + 1,
+            processed_at=timezone.now(),
+        )
+        inbound.refresh_from_db()
+        return inbound
+
+
+def _process(inbound: InboundMail, raw: bytes) -> None:
+    parsed = parse(raw)
+    inbound.message_id = parsed.message_id[:255]
+    inbound.automatic = parsed.automatic[:100]
+    inbound.attempts += 1
+    inbound.processed_at = timezone.now()
+    earlier = (
+        InboundMail.objects.filter(
+            message_id=inbound.message_id,
+            status__in=(InboundStatus.PROCESSED, InboundStatus.DUPLICATE),
+        )
+        .exclude(pk=inbound.pk)
+        .first()
+    )
+    if earlier is not None and not parsed.message_id_synthesised:
+        inbound.status = InboundStatus.DUPLICATE
+        inbound.ticket_id = earlier.ticket_id
+        inbound.ticket_message = None
+        inbound.reason = f"same Message-ID as {earlier.public_id}"
+        inbound.save()
+        return
+    if not parsed.from_address:
+        raise Refused("The mail has no sender address (From).")
+    person = _sender(parsed, inbound.mailbox)
+    ticket, trusted_by_token = _thread(parsed, person)
+    text, quoted = split_quoted(parsed.text)
+    body_html = sanitise_html(parsed.html) if parsed.html else ""
+    uploads = [
+        InMemoryUpload(part.filename, part.payload, part.content_type)
+        for part in parsed.attachments
+        if len(part.payload) <= settings.ATTACHMENT_MAX_BYTES
+    ]
+    skipped = [
+        p.filename for p in parsed.attachments if len(p.payload) > settings.ATTACHMENT_MAX_BYTES
+    ]
+    metadata = {
+        "message_id": parsed.message_id,
+        "from": parsed.from_address,
+        "to": parsed.to,
+        "cc": parsed.cc,
+        "subject": parsed.subject,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "automatic": parsed.automatic,
+        "quoted": quoted,
+        "inbound": inbound.public_id,
+        "skipped_attachments": skipped,
+        "defects": parsed.defects[:20],
+    }
+    body = text or parsed.text or ("(" + (parsed.subject or "no text") + ")")
+    if ticket is None:
+        mailbox = inbound.mailbox
+        created = tickets.create_ticket(
+            actor=None,
+            requester=person,
+            subject=parsed.subject or "(no subject)",
+            body=body,
+            body_html=body_html,
+            channel=Channel.EMAIL,
+            team=mailbox.team if mailbox is not None else None,
+            attachments=uploads,
+            channel_metadata=metadata,
+            created_at=inbound.received_at,
+        )
+        inbound.ticket = created
+        inbound.ticket_message = created.messages.order_by("id").first()
+        inbound.outcome = "created"
+    else:
+        if trusted_by_token and not _participant(person, ticket):
+            ticket.copied.add(person)
+        message = tickets.post_message(
+            ticket=ticket,
+            author=person,
+            body=body,
+            body_html=body_html,
+            kind=MessageKind.REPLY,
+            via=Channel.EMAIL,
+            attachments=uploads,
+            channel_metadata=metadata,
+            created_at=inbound.received_at,
+        )
+        inbound.ticket_id = message.ticket_id
+        inbound.ticket_message = message
+        inbound.outcome = "appended" if message.ticket_id == ticket.pk else "follow_up"
+    assert inbound.ticket_id is not None  # noqa: S101 - set on both paths above
+    MailReference.objects.get_or_create(
+        message_id=inbound.message_id, defaults={"ticket_id": inbound.ticket_id}
+    )
+    inbound.status = InboundStatus.PROCESSED
+    inbound.reason = ""
+    inbound.save()
+
+
+def _sender(parsed: ParsedMail, mailbox: Mailbox | None) -> User:
+    known = accounts.find_person_by_email(parsed.from_address)
+    if known is not None:
+        return known
+    language = parsed.content_language[:2].lower()
+    if language not in dict(settings.LANGUAGES):
+        language = mailbox.language if mailbox is not None else settings.LANGUAGE_CODE
+    return accounts.create_contact(
+        actor=None, email=parsed.from_address, name=parsed.from_name[:150], language=language
+    )
+
+
+def _thread(parsed: ParsedMail, person: User) -> tuple[Ticket | None, bool]:
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if ids:
+        found = {
+            ref.message_id: ref.ticket
+            for ref in MailReference.objects.filter(message_id__in=ids).select_related("ticket")
+        }
+        for mid in ids:
+            ticket = found.get(mid)
+            if ticket is not None and _participant(person, ticket):
+                return ticket, False
+    ticket = ticket_from_token([*parsed.to, *parsed.cc, *parsed.delivered_to])
+    if ticket is not None:
+        return ticket, True
+    match = SUBJECT_NUMBER.search(parsed.subject)
+    if match:
+        ticket = Ticket.objects.filter(number=int(match[1])).first()
+        if ticket is not None and _participant(person, ticket):
+            return ticket, False
+    return None, False
+
+
+def _participant(person: User, ticket: Ticket) -> bool:
+    """May ``person`` see ``ticket``? Then their mail may join it."""
+    return access.visible_tickets(person).filter(pk=ticket.pk).exists()

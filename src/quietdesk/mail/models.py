@@ -1,0 +1,96 @@
+"""Mailboxes, every message received (raw, first), and the Message-IDs of each thread."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from quietdesk.ids import new_public_id
+
+
+class Mailbox(models.Model):
+    """An address customers write to, and the team its new tickets go to."""
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    address = models.EmailField(_("address"), unique=True)
+    name = models.CharField(_("display name"), max_length=100, blank=True)
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    language = models.CharField(
+        _("default language of new contacts"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    send_acknowledgement = models.BooleanField(_("acknowledge new tickets"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ("address",)
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", _("Received, not processed yet")
+    PROCESSED = "processed", _("Processed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    UNPROCESSABLE = "unprocessable", _("Unprocessable")
+
+
+class InboundMail(models.Model):
+    """A received message, stored before anything else happens to it.
+
+    The raw bytes are kept (content-addressed, ``sha256``) whatever happens next: a
+    message that cannot become a ticket message stays here as unprocessable with the
+    reason, for an admin to see and ``quietdesk mail reprocess`` to retry.
+    """
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    storage_name = models.CharField(max_length=200)
+    source = models.CharField(_("received through"), max_length=20)
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    status = models.CharField(
+        max_length=20, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    automatic = models.CharField(_("sent by a machine"), max_length=100, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, blank=True)  # created / appended / follow_up
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        verbose_name = _("received mail")
+        verbose_name_plural = _("received mail")
+        indexes = [models.Index(fields=["status", "id"], name="mail_inbound_status")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id or self.sha256[:12]} ({self.status})"
+
+
+class MailReference(models.Model):
+    """A Message-ID known to belong to a ticket: received, or sent by us."""
+
+    message_id = models.CharField(max_length=255, unique=True)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    outbound = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.message_id
