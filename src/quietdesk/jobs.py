@@ -37,7 +37,13 @@ def _sla_sweep() -> object:
     return sweep()
 
 
-PERIODIC = [Periodic("sla sweep", 30.0, _sla_sweep)]
+def _mail_retries() -> object:
+    from quietdesk.mail.outbound import send_due
+
+    return send_due()
+
+
+PERIODIC = [Periodic("sla sweep", 30.0, _sla_sweep), Periodic("mail retries", 30.0, _mail_retries)]
 
 
 def run_queued_tasks() -> None:

@@ -178,6 +178,38 @@ STORAGES = {
 }
 # Largest single attachment, and largest request body (JSON or multipart).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+#: The largest mail accepted (SMTP answers 552 above it; imports record it as refused).
+MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 50 * 1024 * 1024)
+#: Outgoing mail: the SMTP relay (Django's MAILERS, from QUIETDESK_SMTP_*).
+MAILERS = {
+    "default": {
+        # In development mail is printed by the server instead of sent.
+        "BACKEND": env_str(
+            "MAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
+        ),
+        "OPTIONS": {
+            "host": env_str("SMTP_HOST", "localhost"),
+            "port": env_int("SMTP_PORT", 25),
+            "username": env_str("SMTP_USER", "") or None,
+            "password": env_str("SMTP_PASSWORD", "") or None,
+            "use_tls": env_bool("SMTP_STARTTLS", False),
+            "use_ssl": env_bool("SMTP_TLS", False),
+            "timeout": env_int("SMTP_TIMEOUT", 30),
+        },
+    }
+}
+if MAILERS["default"]["BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+    MAILERS["default"]["OPTIONS"] = {}  # the console and file backends take no SMTP options
+DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "support@quietdesk.example")
+#: Automatic mail (acknowledgements) is capped to stop loops with other robots.
+MAIL_AUTO_REPLIES_PER_TICKET = env_int("MAIL_AUTO_REPLIES_PER_TICKET", 10)
+MAIL_AUTO_REPLIES_PER_RECIPIENT = env_int("MAIL_AUTO_REPLIES_PER_RECIPIENT", 30)
+MAIL_AUTO_REPLY_WINDOW_SECONDS = env_int("MAIL_AUTO_REPLY_WINDOW_SECONDS", 600)
+#: Sending attempts before an outgoing mail is marked failed.
+MAIL_SEND_ATTEMPTS = env_int("MAIL_SEND_ATTEMPTS", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Largest multipart request (several attachments at once).

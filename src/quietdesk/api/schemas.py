@@ -232,6 +232,14 @@ class AttachmentOut(BaseModel):
         )
 
 
+class DeliveryOut(BaseModel):
+    to: list[str]
+    status: Literal["queued", "sent", "retrying", "failed"]
+    attempts: int
+    error: str
+    sent_at: datetime.datetime | None
+
+
 class MessageOut(BaseModel):
     id: str
     ticket: str = Field(description="Id of the ticket holding the message.")
@@ -245,6 +253,9 @@ class MessageOut(BaseModel):
     )
     created_at: datetime.datetime
     attachments: list[AttachmentOut]
+    delivery: list[DeliveryOut] = Field(
+        description="Mail sent for this message and what became of it; service team only."
+    )
 
     @classmethod
     def of(cls, message: Message, *, staff: bool) -> MessageOut:
@@ -259,6 +270,18 @@ class MessageOut(BaseModel):
             channel_metadata=message.channel_metadata if staff else {},
             created_at=message.created_at,
             attachments=[AttachmentOut.of(a) for a in message.attachments.all()],
+            delivery=[
+                DeliveryOut(
+                    to=[*mail.to, *mail.cc],
+                    status=mail.status,  # type: ignore[arg-type]
+                    attempts=mail.attempts,
+                    error=mail.last_error,
+                    sent_at=mail.sent_at,
+                )
+                for mail in message.outbound_mails.all()
+            ]
+            if staff
+            else [],
         )
 
 

@@ -6,3 +6,6 @@ class MailConfig(AppConfig):
     name = "quietdesk.mail"
     label = "mail"
     verbose_name = _("Email")
+
+    def ready(self) -> None:
+        from quietdesk.mail import outbound  # noqa: F401 - subscribes to ticket events

@@ -41,10 +41,17 @@ from django.utils import timezone
 from quietdesk import access
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
-from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox, MailReference
+from quietdesk.mail.models import (
+    InboundMail,
+    InboundStatus,
+    Mailbox,
+    MailReference,
+    OutboundMail,
+    OutboundStatus,
+)
 from quietdesk.mail.parse import ParsedMail, Unparseable, parse, split_quoted
 from quietdesk.tickets import services as tickets
-from quietdesk.tickets.files import InMemoryUpload
+from quietdesk.tickets.files import InMemoryUpload, write_once
 from quietdesk.tickets.html import sanitise_html
 from quietdesk.tickets.models import Channel, MessageKind, Ticket
 
@@ -52,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"\+t(\d{1,12})-([0-9a-f]{12})@", re.IGNORECASE)
 SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
+BOUNCED_ID = re.compile(r"^(?:Message-ID|Original-Message-ID):\s*<([^<>\s]+)>", re.I | re.M)
+BOUNCE_STATUS = re.compile(r"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,7 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
     existing = InboundMail.objects.filter(sha256=digest).first()
     if existing is not None:
         return Received(existing, stored=False)
-    name = f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml"
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(raw))
+    name = write_once(f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml", ContentFile(raw), len(raw))
     try:
         with transaction.atomic():
             inbound = InboundMail.objects.create(
@@ -175,6 +182,8 @@ def _process(inbound: InboundMail, raw: bytes) -> None:
         inbound.reason = f"same Message-ID as {earlier.public_id}"
         inbound.save()
         return
+    if parsed.is_bounce and _link_bounce(inbound, raw):
+        return
     if not parsed.from_address:
         raise Refused("The mail has no sender address (From).")
     person = _sender(parsed, inbound.mailbox)
@@ -244,6 +253,26 @@ def _process(inbound: InboundMail, raw: bytes) -> None:
     inbound.status = InboundStatus.PROCESSED
     inbound.reason = ""
     inbound.save()
+
+
+def _link_bounce(inbound: InboundMail, raw: bytes) -> bool:
+    """A delivery report about mail we sent: mark that mail failed; True when linked."""
+    mentioned = {m.lower() for m in BOUNCED_ID.findall(raw.decode("latin-1"))}
+    failed = list(OutboundMail.objects.filter(message_id__in=mentioned))
+    if not failed:
+        return False
+    status = BOUNCE_STATUS.search(raw.decode("latin-1"))
+    reason = f"bounced ({status[1]})" if status else "bounced"
+    for outbound in failed:
+        outbound.status = OutboundStatus.FAILED
+        outbound.last_error = reason
+        outbound.save(update_fields=["status", "last_error"])
+    inbound.status = InboundStatus.PROCESSED
+    inbound.outcome = "bounce"
+    inbound.ticket_id = failed[0].ticket_id
+    inbound.reason = reason
+    inbound.save()
+    return True
 
 
 def _sender(parsed: ParsedMail, mailbox: Mailbox | None) -> User:

@@ -94,3 +94,60 @@ class MailReference(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    RETRYING = "retrying", _("Waiting to retry")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundMail(models.Model):
+    """A mail we send: composed and stored first, sent by a background task.
+
+    Temporary failures (connection refused, 4xx) are retried with growing pauses;
+    permanent ones (5xx, a bounce that names this Message-ID) mark it failed, and the
+    message it carries shows it.
+    """
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    ticket_message = models.ForeignKey(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbound_mails",
+    )
+    kind = models.CharField(max_length=20)  # reply / acknowledgement
+    automatic = models.BooleanField(default=False)
+    sender = models.CharField(max_length=254)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    reply_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=1000)
+    body_text = models.TextField()
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    status = models.CharField(
+        max_length=12, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="mail_outbound_due"),
+            models.Index(fields=["ticket", "automatic"], name="mail_outbound_ticket"),
+            models.Index(fields=["created_at"], name="mail_outbound_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id} ({self.status})"

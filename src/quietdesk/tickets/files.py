@@ -9,7 +9,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -81,15 +81,25 @@ def store_blob(upload: Upload) -> Blob:
             return existing
         spool.seek(0)
         name = f"attachments/{sha256[:2]}/{sha256[2:4]}/{sha256}"
-        if not default_storage.exists(name):
-            stored_name = default_storage.save(name, File(spool, name=sha256))
-        else:
-            stored_name = name
+        stored_name = write_once(name, File(spool, name=sha256), size)
     try:
         with transaction.atomic():
             return Blob.objects.create(sha256=sha256, size=size, storage_name=stored_name)
     except IntegrityError:
         return Blob.objects.get(sha256=sha256)
+
+
+def write_once(name: str, content: File[Any], size: int) -> str:
+    """Store content-addressed ``content`` under ``name`` unless it is already complete.
+
+    A file of the wrong size is what a process killed while writing leaves behind: it is
+    replaced, never trusted.
+    """
+    if default_storage.exists(name):
+        if default_storage.size(name) == size:
+            return name
+        default_storage.delete(name)
+    return default_storage.save(name, content)
 
 
 @dataclass(frozen=True)

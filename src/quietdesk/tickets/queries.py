@@ -78,5 +78,8 @@ def thread(actor: User, ticket: Ticket) -> QuerySet[Message]:
     return (
         access.visible_messages(actor, ticket)
         .select_related("author", "ticket")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+            "outbound_mails",
+        )
     )

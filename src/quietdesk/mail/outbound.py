@@ -1,0 +1,340 @@
+"""Mail we send: agents' public replies and acknowledgements of new tickets.
+
+Composing and sending are separate. A change that should send mail stores an
+:class:`~quietdesk.mail.models.OutboundMail` when it commits (the composed mail, with
+its headers) and queues :func:`send_task`. Sending retries temporary failures with
+growing pauses (:data:`RETRY_MINUTES`) and marks permanent ones failed; the message it
+carries shows the delivery state in the API.
+
+Every mail carries a unique ``Message-ID`` (registered as a reference of the ticket, so
+replies to it thread), ``In-Reply-To`` and ``References`` for the conversation, the
+ticket number in the subject, and a ``Reply-To`` with the signed reply token. Automatic
+mail (acknowledgements) says ``Auto-Submitted: auto-replied``, is never sent in answer to
+mail that was itself automatic, and is capped per ticket and per recipient.
+
+Everything a customer reads is written in the customer's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from quietdesk import events
+from quietdesk.accounts.models import User
+from quietdesk.mail.inbound import reply_address
+from quietdesk.mail.models import Mailbox, MailReference, OutboundMail, OutboundStatus
+from quietdesk.sla import services as sla
+from quietdesk.sla.promise import promise_for
+from quietdesk.tickets.models import Channel, Message, MessageKind, Ticket
+
+logger = logging.getLogger(__name__)
+
+#: Minutes to wait before each retry of a temporary failure.
+RETRY_MINUTES = (1, 5, 15, 60, 180, 360, 720)
+
+
+# --- Composing ---------------------------------------------------------------------------------
+
+
+def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
+    """The mailbox the conversation uses: the team's, else any."""
+    if ticket.team_id is not None:
+        found = Mailbox.objects.filter(team_id=ticket.team_id).order_by("id").first()
+        if found is not None:
+            return found
+    return Mailbox.objects.order_by("id").first()
+
+
+def _recipients(ticket: Ticket) -> list[User]:
+    people = [ticket.requester, *ticket.copied.all()]
+    return [p for p in people if p.is_customer and p.is_active and p.email]
+
+
+def _thread_ids(ticket: Ticket) -> tuple[str, list[str]]:
+    """The Message-ID to answer and the References chain (oldest first, at most 20)."""
+    known = list(
+        MailReference.objects.filter(ticket=ticket)
+        .order_by("id")
+        .values_list("message_id", flat=True)
+    )
+    chain = known[:1] + known[-19:] if len(known) > 20 else known
+    return (chain[-1] if chain else ""), chain
+
+
+def _subject(ticket: Ticket) -> str:
+    return f"[#{ticket.number}] {ticket.subject}"
+
+
+def _compose(
+    *,
+    ticket: Ticket,
+    kind: str,
+    body: str,
+    language: str,
+    to: list[str],
+    cc: list[str],
+    automatic: bool,
+    message: Message | None,
+) -> OutboundMail | None:
+    mailbox = mailbox_for_ticket(ticket)
+    sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
+    sender_name = (mailbox.name if mailbox else "") or (ticket.team.name if ticket.team else "")
+    domain = sender.partition("@")[2] or "quietdesk.invalid"
+    answer_to, chain = _thread_ids(ticket)
+    message_id = make_msgid(idstring=f"qd{ticket.number}", domain=domain).strip("<>").lower()
+    outbound = OutboundMail.objects.create(
+        ticket=ticket,
+        ticket_message=message,
+        kind=kind,
+        automatic=automatic,
+        sender=formataddr((sender_name, sender)) if sender_name else sender,
+        to=to,
+        cc=cc,
+        reply_to=reply_address(mailbox, ticket) if mailbox else "",
+        subject=_subject(ticket) if kind != "acknowledgement" else _ack_subject(ticket, language),
+        body_text=body,
+        message_id=message_id,
+        in_reply_to=answer_to,
+        references=" ".join(f"<{mid}>" for mid in chain),
+        language=language,
+    )
+    MailReference.objects.get_or_create(
+        message_id=message_id, defaults={"ticket": ticket, "outbound": True}
+    )
+    transaction.on_commit(lambda: send_task.enqueue(outbound.pk))
+    return outbound
+
+
+def _ack_subject(ticket: Ticket, language: str) -> str:
+    with override(language):
+        return _("[#%(number)s] We have received your message: %(subject)s") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+        }
+
+
+def _footer(ticket: Ticket, language: str) -> str:
+    with override(language):
+        return _(
+            "Reply to this email to add to ticket #%(number)s. Please keep the number in the "
+            "subject."
+        ) % {"number": ticket.number}
+
+
+def queue_reply(message: Message) -> OutboundMail | None:
+    """Send a public reply of the service team to the customers of the ticket."""
+    ticket = message.ticket
+    people = _recipients(ticket)
+    if not people or message.kind != MessageKind.REPLY or message.author is None:
+        return None
+    if not message.author.is_agent_or_admin or message.channel == Channel.EMAIL:
+        return None  # customers' own messages, and mail that came in by mail, are not sent
+    requester = people[0] if people[0].pk == ticket.requester_id else None
+    language = (requester or people[0]).language
+    body = f"{message.body_text}\n\n-- \n{_footer(ticket, language)}"
+    to = [people[0].email]
+    cc = [p.email for p in people[1:]]
+    return _compose(
+        ticket=ticket,
+        kind="reply",
+        body=body,
+        language=language,
+        to=to,
+        cc=cc,
+        automatic=False,
+        message=message,
+    )
+
+
+def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> OutboundMail | None:
+    """Tell the requester we have their mail, its number, and when to expect an answer.
+
+    Never in answer to automatic mail, and at most ``MAIL_AUTO_REPLIES_PER_TICKET`` per
+    ticket and ``MAIL_AUTO_REPLIES_PER_RECIPIENT`` per recipient in the window.
+    """
+    mailbox = mailbox_for_ticket(ticket)
+    if mailbox is None or not mailbox.send_acknowledgement:
+        return None
+    first = ticket.messages.order_by("id").first()
+    if first is None or first.channel_metadata.get("automatic"):
+        return None
+    requester = ticket.requester
+    if not requester.is_customer or not requester.email:
+        return None
+    now = now or timezone.now()
+    if not _within_caps(ticket, requester.email, now):
+        logger.warning("Acknowledgement of ticket %s not sent: cap reached", ticket.number)
+        return None
+    language = requester.language
+    clocks = list(ticket.sla_clocks.all())
+    promise = promise_for(
+        sla.expected_response(clocks), zone=requester.time_zone, language=language, now=now
+    )
+    with override(language):
+        lines = [
+            _("Hello %(name)s,") % {"name": requester.display_name},
+            "",
+            _("We have received your message and opened ticket #%(number)s.")
+            % {"number": ticket.number},
+            promise.text if promise else _("We will answer as soon as we can."),
+            "",
+            _footer(ticket, language),
+        ]
+    return _compose(
+        ticket=ticket,
+        kind="acknowledgement",
+        body="\n".join(lines),
+        language=language,
+        to=[requester.email],
+        cc=[],
+        automatic=True,
+        message=None,
+    )
+
+
+def _within_caps(ticket: Ticket, address: str, now: dt.datetime) -> bool:
+    automatic = OutboundMail.objects.filter(automatic=True)
+    if automatic.filter(ticket=ticket).count() >= settings.MAIL_AUTO_REPLIES_PER_TICKET:
+        return False
+    since = now - dt.timedelta(seconds=settings.MAIL_AUTO_REPLY_WINDOW_SECONDS)
+    # ``to`` is a JSON list: match the quoted address in its text.
+    recent = automatic.filter(created_at__gte=since, to__icontains=f'"{address}"')
+    return recent.count() < settings.MAIL_AUTO_REPLIES_PER_RECIPIENT
+
+
+@events.subscribe("message.posted")
+def _message_posted(event: events.Event) -> None:
+    message = (
+        Message.objects.select_related("ticket__requester", "ticket__team", "author")
+        .filter(pk=event.payload["message_id"])
+        .first()
+    )
+    if message is not None:
+        with transaction.atomic():
+            queue_reply(message)
+
+
+@events.subscribe("ticket.created")
+def _ticket_created(event: events.Event) -> None:
+    ticket = (
+        Ticket.objects.select_related("requester", "team")
+        .filter(pk=event.payload["ticket_id"], channel=Channel.EMAIL)
+        .first()
+    )
+    if ticket is not None:
+        with transaction.atomic():
+            queue_acknowledgement(ticket)
+
+
+# --- Sending -----------------------------------------------------------------------------------
+
+
+def build(outbound: OutboundMail) -> EmailMessage:
+    headers = {
+        "Message-ID": f"<{outbound.message_id}>",
+        "X-Quietdesk-Ticket": str(outbound.ticket.number),
+    }
+    if outbound.in_reply_to:
+        headers["In-Reply-To"] = f"<{outbound.in_reply_to}>"
+    if outbound.references:
+        headers["References"] = outbound.references
+    if outbound.automatic:
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+    if outbound.language:
+        headers["Content-Language"] = outbound.language
+    return EmailMessage(
+        subject=outbound.subject,
+        body=outbound.body_text,
+        from_email=outbound.sender,
+        to=outbound.to,
+        cc=outbound.cc,
+        reply_to=[outbound.reply_to] if outbound.reply_to else None,
+        headers=headers,
+    )
+
+
+def send(outbound: OutboundMail, *, now: dt.datetime | None = None) -> OutboundMail:
+    """One sending attempt; records the result."""
+    now = now or timezone.now()
+    if outbound.status in (OutboundStatus.SENT, OutboundStatus.FAILED):
+        return outbound
+    outbound.attempts += 1
+    try:
+        connection().send_messages([build(outbound)])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        code = _code(exc)
+        if code is not None and 500 <= code < 600:
+            outbound.status = OutboundStatus.FAILED
+        else:
+            _later(outbound, now)
+        outbound.last_error = _describe(exc)
+    except (OSError, smtplib.SMTPException) as exc:  # connection refused, timeouts, 4xx
+        _later(outbound, now)
+        outbound.last_error = _describe(exc)
+    else:
+        outbound.status = OutboundStatus.SENT
+        outbound.sent_at = now
+        outbound.last_error = ""
+        outbound.next_attempt_at = None
+    outbound.save()
+    return outbound
+
+
+def connection() -> Any:
+    """The configured mailer (SMTP relay by default; locmem in tests)."""
+    return mailers.default
+
+
+def _later(outbound: OutboundMail, now: dt.datetime) -> None:
+    if outbound.attempts >= settings.MAIL_SEND_ATTEMPTS:
+        outbound.status = OutboundStatus.FAILED
+        outbound.next_attempt_at = None
+        return
+    pause = RETRY_MINUTES[min(outbound.attempts - 1, len(RETRY_MINUTES) - 1)]
+    outbound.status = OutboundStatus.RETRYING
+    outbound.next_attempt_at = now + dt.timedelta(minutes=pause)
+
+
+def _code(exc: Exception) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return min(codes) if codes else None
+    return getattr(exc, "smtp_code", None)
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+@task()
+def send_task(outbound_id: int) -> str:
+    outbound = OutboundMail.objects.select_related("ticket").filter(pk=outbound_id).first()
+    if outbound is None:
+        return "gone"
+    return send(outbound).status
+
+
+def send_due(now: dt.datetime | None = None) -> int:
+    """Retry every mail whose pause is over (the worker runs this each round)."""
+    now = now or timezone.now()
+    due = OutboundMail.objects.select_related("ticket").filter(
+        status=OutboundStatus.RETRYING, next_attempt_at__lte=now
+    )
+    count = 0
+    for outbound in due[:200]:
+        send(outbound, now=now)
+        count += 1
+    return count
