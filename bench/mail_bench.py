@@ -59,17 +59,21 @@ def corpus(count: int, rng: random.Random, run: str) -> list[bytes]:
         "update",
     ]
     mails = []
+    senders: list[int] = []
     for index in range(count):
         size = rng.randint(2_000, 50_000)
+        earlier = rng.randrange(index) if index > 20 and rng.random() < 0.33 else None
+        sender = senders[earlier] if earlier is not None else index % 300
+        senders.append(sender)
         headers = [
-            f"From: Customer {index % 300} <c{index % 300}.{run}@client{index % 17}.example>",
+            f"From: Customer {sender} <c{sender}.{run}@client{sender % 17}.example>",
             "To: support@quietdesk.example",
             f"Subject: {' '.join(rng.choices(words, k=5))}",
             f"Message-ID: <bench-{run}-{index}@client.example>",
             f"Date: Mon, 23 Nov 2026 09:{index % 60:02d}:00 +0100",
         ]
-        if index > 20 and rng.random() < 0.33:
-            headers.append(f"In-Reply-To: <bench-{run}-{rng.randrange(index)}@client.example>")
+        if earlier is not None:  # the same customer answers in an earlier thread
+            headers.append(f"In-Reply-To: <bench-{run}-{earlier}@client.example>")
         attach = rng.random() < 0.2
         text_size = size // 3 if attach else size
         body = " ".join(rng.choices(words, k=text_size // 8))[:text_size]
@@ -110,9 +114,9 @@ def measure(stored: int, mails: int, seed: int) -> dict[str, object]:
     if have < stored:
         ids = Message.objects.order_by("id").values_list("id", "ticket_id")
         batch_in, batch_ref = [], []
-        for number, (message_id, ticket_id) in enumerate(ids.iterator(chunk_size=5000)):
-            if have + number >= stored:
-                break
+        pairs = list(ids)
+        for number in range(stored - have):
+            message_id, ticket_id = pairs[number % len(pairs)]
             key = f"{number:064x}"
             mid = f"stored-{number}@history.example"
             batch_in.append(

@@ -26,6 +26,19 @@ class Mailbox(models.Model):
         default=settings.LANGUAGE_CODE,
     )
     send_acknowledgement = models.BooleanField(_("acknowledge new tickets"), default=True)
+    imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_tls = models.BooleanField(_("IMAP over TLS"), default=True)
+    imap_user = models.CharField(_("IMAP user"), max_length=255, blank=True)
+    imap_password_variable = models.CharField(
+        _("environment variable holding the IMAP password"),
+        max_length=100,
+        blank=True,
+        help_text=_("The password itself is never stored; e.g. QUIETDESK_IMAP_PASSWORD_SUPPORT."),
+    )
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

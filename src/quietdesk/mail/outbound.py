@@ -228,14 +228,22 @@ def _message_posted(event: events.Event) -> None:
 
 @events.subscribe("ticket.created")
 def _ticket_created(event: events.Event) -> None:
+    # Composed in the background: receiving mail should only store and file it.
+    acknowledge_task.enqueue(event.payload["ticket_id"])
+
+
+@task()
+def acknowledge_task(ticket_id: int) -> str:
     ticket = (
         Ticket.objects.select_related("requester", "team")
-        .filter(pk=event.payload["ticket_id"], channel=Channel.EMAIL)
+        .filter(pk=ticket_id, channel=Channel.EMAIL)
         .first()
     )
-    if ticket is not None:
-        with transaction.atomic():
-            queue_acknowledgement(ticket)
+    if ticket is None:
+        return "not a mail ticket"
+    with transaction.atomic():
+        composed = queue_acknowledgement(ticket)
+    return "queued" if composed else "not acknowledged"
 
 
 # --- Sending -----------------------------------------------------------------------------------

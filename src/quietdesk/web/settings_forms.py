@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from django import forms
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from quietdesk.accounts.models import Organisation, Team
+from quietdesk.accounts.models import Organisation, Team, known_time_zones
 from quietdesk.schedule.hours import Opening
 from quietdesk.schedule.models import Calendar
 from quietdesk.schedule.services import SpecialDayIn
@@ -44,7 +43,7 @@ def weekday_names() -> list[str]:
 
 
 def zone_choices() -> list[tuple[str, str]]:
-    return [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+    return [(zone, zone) for zone in sorted(known_time_zones())]
 
 
 def country_choices() -> list[tuple[str, str]]:
