@@ -43,7 +43,17 @@ def _mail_retries() -> object:
     return send_due()
 
 
-PERIODIC = [Periodic("sla sweep", 30.0, _sla_sweep), Periodic("mail retries", 30.0, _mail_retries)]
+def _mail_stale() -> object:
+    from quietdesk.mail.inbound import process_stale
+
+    return process_stale()
+
+
+PERIODIC = [
+    Periodic("sla sweep", 30.0, _sla_sweep),
+    Periodic("mail retries", 30.0, _mail_retries),
+    Periodic("mail left unprocessed", 60.0, _mail_stale),
+]
 
 
 def run_queued_tasks() -> None:

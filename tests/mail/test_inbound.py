@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import mailbox as stdlib_mailbox
 from pathlib import Path
@@ -241,7 +242,7 @@ def test_attachments_zero_byte_inline_and_calendar_are_kept(box):
     ("name", "why"),
     [
         ("18-auto-reply.eml", "Auto-Submitted: auto-replied"),
-        ("19-mailer-daemon.eml", "sender mailer-daemon"),
+        ("19-mailer-daemon.eml", "delivery report"),
         ("29-precedence-bulk.eml", "Precedence: bulk"),
     ],
 )
@@ -290,3 +291,43 @@ def test_importing_an_mbox_and_a_maildir_twice_changes_nothing(box, tmp_path, ca
     again = json.loads(capsys.readouterr().out)
     assert again["received"] == 5 and again["created"] == 0 and again["appended"] == 0
     assert (Ticket.objects.count(), Message.objects.count(), InboundMail.objects.count()) == counts
+
+
+def test_mail_in_a_staff_members_name_is_kept_for_an_admin_not_posted_as_the_team(
+    first, box, world
+):
+    forged = raw("22-guessed-number.eml", number=str(first.ticket.number)).replace(
+        b"Mallory <mallory@evil.example>", world.agent.email.encode()
+    )
+    mail = inbound.receive(forged, mailbox=box, source="test")
+    assert mail.status == InboundStatus.UNPROCESSABLE
+    assert "service team" in mail.reason
+    assert first.ticket.messages.count() == 1
+
+
+def test_oversized_headers_and_hostile_encoded_words_are_kept_not_crashed_on(box):
+    huge = raw("01-new-plain.eml").replace(
+        b"Subject:",
+        b"References: " + b" ".join(b"<x%d@y>" % i for i in range(40_000)) + b"\r\nSubject:",
+    )
+    kept = inbound.receive(huge, mailbox=box, source="test")
+    assert kept.status == InboundStatus.UNPROCESSABLE and "header block" in kept.reason
+    crlf = raw("01-new-plain.eml").replace(
+        b"From: Marie Dupont", b"From: =?utf-8?q?Marie=0D=0ABcc=3A_x=40evil=2Eexample?="
+    )
+    mail = inbound.receive(crlf, mailbox=box, source="test")
+    assert mail.status == InboundStatus.PROCESSED
+    assert "\n" not in mail.ticket.requester.name
+
+
+def test_mail_stored_but_never_processed_is_processed_by_the_worker(box):
+    from django.utils import timezone
+
+    stored = inbound.store_raw(raw("01-new-plain.eml"), source="smtp", mailbox=box).inbound
+    assert stored.status == InboundStatus.RECEIVED  # the process died right here
+    InboundMail.objects.filter(pk=stored.pk).update(
+        received_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+    assert inbound.process_stale() == 1
+    stored.refresh_from_db()
+    assert (stored.status, stored.outcome) == (InboundStatus.PROCESSED, "created")

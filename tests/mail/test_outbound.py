@@ -168,3 +168,27 @@ def test_a_bounce_marks_the_mail_it_concerns_failed_and_opens_no_ticket(world, b
     ack.refresh_from_db()
     assert ack.status == OutboundStatus.FAILED and "5.1.1" in ack.last_error
     assert Ticket.objects.count() == 1 and report.ticket == first.ticket
+
+
+def test_a_reply_to_a_closed_ticket_is_not_acknowledged(world, box, commits):
+    first = receive(commits, box, "01-new-plain.eml")
+    services.change_status(ticket=first.ticket, actor=world.admin, status="solved")
+    services.change_status(ticket=first.ticket, actor=world.admin, status="closed")
+    acknowledged = len(django_mail.outbox)
+    follow_up = receive(commits, box, "02-reply-in-reply-to.eml")
+    assert follow_up.outcome == "follow_up"
+    assert len(django_mail.outbox) == acknowledged
+
+
+def test_long_message_ids_go_out_unencoded_so_clients_thread_them(world, box, commits):
+    outlook_id = (
+        "am0pr07mb1234567890abcdef1234567890abcdef12345678901234"
+        "@am0pr07mb1234.eurprd07.prod.outlook.com"
+    )
+    mail = raw("01-new-plain.eml").replace(b"first-1@client.example", outlook_id.encode())
+    first = commits(inbound.receive, mail, mailbox=box, source="test")
+    commits(services.post_message, ticket=first.ticket, author=world.agent, body="Ok", via="web")
+    sent = django_mail.outbox[-1].message().as_bytes()
+    headers = sent.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    assert f"<{outlook_id}>".encode() in headers  # in References, whole
+    assert b"=?utf-8?" not in headers.lower()

@@ -93,3 +93,26 @@ def test_when_storing_fails_the_sender_is_told_451_and_its_retry_is_stored_once(
     assert InboundMail.objects.count() == 1
     assert InboundMail.objects.get().status == InboundStatus.PROCESSED
     assert Ticket.objects.count() == 1
+
+
+def test_long_lines_are_accepted_and_a_bounce_is_never_acknowledged(world, settings):
+    settings.MAIL_MAX_BYTES = 1024 * 1024
+    Mailbox.objects.create(address="support@quietdesk.example", team=world.support)
+    controller = smtp.InboundController(
+        smtp.InboundHandler(),
+        hostname="127.0.0.1",
+        port=free_port(),
+        data_size_limit=settings.MAIL_MAX_BYTES,
+        decode_data=False,
+    )
+    controller.start()
+    try:
+        html = MAIL.replace(b"Bonjour.", b"<p>" + b"word " * 1000 + b"</p>")
+        send(controller, html)
+        assert InboundMail.objects.get().status == "processed"
+        with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
+            client.sendmail("", ["support@quietdesk.example"], MAIL.replace(b"smtp-1", b"smtp-2"))
+        bounce = InboundMail.objects.order_by("id").last()
+        assert bounce.automatic == "empty Return-Path"
+    finally:
+        controller.stop()

@@ -99,7 +99,10 @@ def fetch(mailbox: Mailbox, *, connector: Callable[[Mailbox], Any] = connect) ->
             mailbox.save(update_fields=["imap_last_uid"])
             result.stored += 1
             if received.inbound.status == InboundStatus.RECEIVED:
-                process(received.inbound, raw=raw)
+                try:
+                    process(received.inbound, raw=raw)
+                except Exception:  # stored: the worker's sweep processes it later
+                    logger.exception("%s: message %s stored, not processed", mailbox.address, uid)
     except (ImapError, imaplib.IMAP4.error, OSError) as exc:
         result.error = str(exc) if isinstance(exc, ImapError) else type(exc).__name__
     finally:

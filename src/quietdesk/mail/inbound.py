@@ -26,6 +26,7 @@ our mail, so it is accepted from a new address, who is then copied on the ticket
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -124,13 +125,23 @@ def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> InboundMail:
     """Store, then process; return the stored mail with its outcome."""
     received = store_raw(raw, source=source, mailbox=mailbox)
     inbound = received.inbound
-    if inbound.status in (InboundStatus.RECEIVED,):
-        process(inbound, raw=raw)
-        inbound.refresh_from_db()
+    if inbound.status == InboundStatus.RECEIVED:
+        return process(inbound, raw=raw)
     return inbound
 
 
 # --- Processing ------------------------------------------------------------------------------
+
+
+def process_stale(minutes: int = 5) -> int:
+    """Process mail stored but never processed (its process died): the worker runs this."""
+    cutoff = timezone.now() - dt.timedelta(minutes=minutes)
+    stale = InboundMail.objects.filter(status=InboundStatus.RECEIVED, received_at__lte=cutoff)
+    count = 0
+    for inbound in stale.order_by("id")[:200]:
+        process(inbound)
+        count += 1
+    return count
 
 
 class Refused(Exception):
@@ -141,11 +152,17 @@ def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
     """Turn a stored mail into a ticket message, or record why it cannot be."""
     raw = read_raw(inbound) if raw is None else raw
     try:
+        # Parsing can take a while on odd mail: never while holding the write lock.
+        parsed = parse(raw)
         with transaction.atomic():
-            locked = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+            locked = (
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox__team")
+                .get(pk=inbound.pk)
+            )
             if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
                 return locked
-            _process(locked, raw)
+            _process(locked, raw, parsed)
             return locked
     except Exception as exc:  # every failure is recorded, none is lost
         reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
@@ -161,8 +178,7 @@ def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
         return inbound
 
 
-def _process(inbound: InboundMail, raw: bytes) -> None:
-    parsed = parse(raw)
+def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
     inbound.message_id = parsed.message_id[:255]
     inbound.automatic = parsed.automatic[:100]
     inbound.attempts += 1
@@ -187,6 +203,13 @@ def _process(inbound: InboundMail, raw: bytes) -> None:
     if not parsed.from_address:
         raise Refused("The mail has no sender address (From).")
     person = _sender(parsed, inbound.mailbox)
+    if person.is_agent_or_admin:
+        # Nothing proves that a mail's From is true: mail in a staff member's name could
+        # post as the team into any ticket. It waits for an administrator instead.
+        raise Refused(
+            "The sender is a member of the service team; mail cannot prove who sent it, "
+            "so it is not posted as the team. Forward it, or answer in the workspace."
+        )
     ticket, trusted_by_token = _thread(parsed, person)
     text, quoted = split_quoted(parsed.text)
     body_html = sanitise_html(parsed.html) if parsed.html else ""
@@ -247,8 +270,9 @@ def _process(inbound: InboundMail, raw: bytes) -> None:
         inbound.ticket_message = message
         inbound.outcome = "appended" if message.ticket_id == ticket.pk else "follow_up"
     assert inbound.ticket_id is not None  # noqa: S101 - set on both paths above
-    MailReference.objects.get_or_create(
-        message_id=inbound.message_id, defaults={"ticket_id": inbound.ticket_id}
+    MailReference.objects.bulk_create(
+        [MailReference(message_id=inbound.message_id, ticket_id=inbound.ticket_id)],
+        ignore_conflicts=True,  # the first ticket to know a Message-ID keeps it
     )
     inbound.status = InboundStatus.PROCESSED
     inbound.reason = ""
@@ -294,9 +318,13 @@ def _thread(parsed: ParsedMail, person: User) -> tuple[Ticket | None, bool]:
             ref.message_id: ref.ticket
             for ref in MailReference.objects.filter(message_id__in=ids).select_related("ticket")
         }
+        checked: set[int] = set()
         for mid in ids:
             ticket = found.get(mid)
-            if ticket is not None and _participant(person, ticket):
+            if ticket is None or ticket.pk in checked:
+                continue
+            checked.add(ticket.pk)
+            if _participant(person, ticket):
                 return ticket, False
     ticket = ticket_from_token([*parsed.to, *parsed.cc, *parsed.delivered_to])
     if ticket is not None:

@@ -18,6 +18,7 @@ Everything a customer reads is written in the customer's language.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import logging
 import smtplib
 from email.utils import formataddr, make_msgid
@@ -26,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +43,8 @@ from quietdesk.tickets.models import Channel, Message, MessageKind, Ticket
 
 logger = logging.getLogger(__name__)
 
+#: A queued mail whose sending task has not run after this long is sent by the sweep.
+STALE_QUEUED_MINUTES = 5
 #: Minutes to wait before each retry of a temporary failure.
 RETRY_MINUTES = (1, 5, 15, 60, 180, 360, 720)
 
@@ -135,12 +139,14 @@ def _footer(ticket: Ticket, language: str) -> str:
 
 def queue_reply(message: Message) -> OutboundMail | None:
     """Send a public reply of the service team to the customers of the ticket."""
-    ticket = message.ticket
-    people = _recipients(ticket)
-    if not people or message.kind != MessageKind.REPLY or message.author is None:
+    if message.kind != MessageKind.REPLY or message.author is None:
         return None
     if not message.author.is_agent_or_admin or message.channel == Channel.EMAIL:
         return None  # customers' own messages, and mail that came in by mail, are not sent
+    ticket = message.ticket
+    people = _recipients(ticket)
+    if not people:
+        return None
     requester = people[0] if people[0].pk == ticket.requester_id else None
     language = (requester or people[0]).language
     body = f"{message.body_text}\n\n-- \n{_footer(ticket, language)}"
@@ -167,6 +173,8 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
     mailbox = mailbox_for_ticket(ticket)
     if mailbox is None or not mailbox.send_acknowledgement:
         return None
+    if ticket.follow_up_of_id is not None:
+        return None  # a reply to a closed ticket: the customer knows the conversation
     first = ticket.messages.order_by("id").first()
     if first is None or first.channel_metadata.get("automatic"):
         return None
@@ -249,6 +257,16 @@ def acknowledge_task(ticket_id: int) -> str:
 # --- Sending -----------------------------------------------------------------------------------
 
 
+#: Message-IDs can be long (Outlook's are about 80 characters): folding them would turn
+#: In-Reply-To and References into encoded words that no mail client threads on.
+LONG_LINES = email.policy.default.clone(max_line_length=998)
+
+
+class ThreadedEmail(EmailMessage):
+    def message(self, *, policy: Any = None) -> Any:
+        return super().message(policy=policy or LONG_LINES)
+
+
 def build(outbound: OutboundMail) -> EmailMessage:
     headers = {
         "Message-ID": f"<{outbound.message_id}>",
@@ -263,7 +281,7 @@ def build(outbound: OutboundMail) -> EmailMessage:
         headers["X-Auto-Response-Suppress"] = "All"
     if outbound.language:
         headers["Content-Language"] = outbound.language
-    return EmailMessage(
+    return ThreadedEmail(
         subject=outbound.subject,
         body=outbound.body_text,
         from_email=outbound.sender,
@@ -338,11 +356,21 @@ def send_task(outbound_id: int) -> str:
 def send_due(now: dt.datetime | None = None) -> int:
     """Retry every mail whose pause is over (the worker runs this each round)."""
     now = now or timezone.now()
-    due = OutboundMail.objects.select_related("ticket").filter(
-        status=OutboundStatus.RETRYING, next_attempt_at__lte=now
+    stale = now - dt.timedelta(minutes=STALE_QUEUED_MINUTES)
+    due = OutboundMail.objects.filter(
+        Q(status=OutboundStatus.RETRYING, next_attempt_at__lte=now)
+        | Q(status=OutboundStatus.QUEUED, created_at__lte=stale)  # its task never ran
     )
     count = 0
-    for outbound in due[:200]:
-        send(outbound, now=now)
-        count += 1
+    for pk in list(due.values_list("pk", flat=True)[:200]):
+        with transaction.atomic():
+            outbound = (
+                OutboundMail.objects.select_for_update(skip_locked=True)
+                .select_related("ticket")
+                .filter(pk=pk, status__in=(OutboundStatus.RETRYING, OutboundStatus.QUEUED))
+                .first()
+            )
+            if outbound is not None:  # another worker may have sent it meanwhile
+                send(outbound, now=now)
+                count += 1
     return count

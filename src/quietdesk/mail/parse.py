@@ -33,6 +33,9 @@ CHARSET_ALIASES = {
     "ascii": "windows-1252",
 }
 MESSAGE_ID = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+)")
+#: Real headers are a few KB; parsing time grows fast with size (a 600 KB References
+#: header takes seconds), so larger blocks are kept as unprocessable instead.
+MAX_HEADER_BYTES = 256 * 1024
 AUTOMATIC_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.I)
 
 
@@ -79,7 +82,13 @@ def parse(raw: bytes) -> ParsedMail:
     head = raw[:65536]
     if b":" not in head.split(b"\n\n", 1)[0] and b":" not in head.split(b"\r\n\r\n", 1)[0]:
         raise Unparseable("no header block")
-    message = email.message_from_bytes(raw, policy=policy.default)
+    header_end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    if header_end > MAX_HEADER_BYTES or (header_end < 0 and len(raw) > MAX_HEADER_BYTES):
+        raise Unparseable(f"the header block is larger than {MAX_HEADER_BYTES // 1024} KB")
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+    except RecursionError:
+        raise Unparseable("MIME parts nested too deeply") from None
     assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default builds these
     defects = [type(d).__name__ for d in message.defects]
     from_name, from_address = _first_address(message, "from", defects)
@@ -116,9 +125,9 @@ def parse(raw: bytes) -> ParsedMail:
         is_bounce=is_bounce,
         defects=defects,
         headers={
-            name: _header(message, name, defects)
+            name: value
             for name in ("subject", "from", "to", "cc", "date", "message-id", "in-reply-to")
-            if message.get(name) is not None
+            if (value := _header(message, name, defects))
         },
     )
 
@@ -221,6 +230,8 @@ def _date(value: str, defects: list[str]) -> dt.datetime | None:
 
 def automatic_reason(message: Message, from_address: str) -> str:
     """Why this mail was sent by a machine (so that we never answer it), or ''."""
+    if message.get_content_type() == "multipart/report":
+        return "delivery report"
     auto = str(message.get("auto-submitted", "") or "").strip().lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
@@ -70,6 +71,10 @@ class InboundHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        # As a delivering server does: record the envelope sender (empty for bounces and
+        # other automatic mail, which must never be answered).
+        sender = (envelope.mail_from or "").strip().strip("<>")
+        raw = f"Return-Path: <{sender}>\r\n".encode("utf-8", "replace") + raw
         mailbox_id = getattr(envelope, "quietdesk_mailbox", None)
         try:
             stored = await sync_to_async(_store_and_process, thread_sensitive=False)(
@@ -79,3 +84,14 @@ class InboundHandler:
             logger.exception("Could not store a message from %s", envelope.mail_from)
             return "451 4.3.0 Could not store the message; please try again later"
         return f"250 2.0.0 Stored as {stored}"
+
+
+class QuietdeskSMTP(SMTP):
+    #: RFC 5321 says 1000, but real HTML mail often has longer lines; refusing them with a
+    #: permanent error would lose mail.
+    line_length_limit = 1024 * 1024
+
+
+class InboundController(Controller):
+    def factory(self) -> SMTP:
+        return QuietdeskSMTP(self.handler, **self.SMTP_kwargs)

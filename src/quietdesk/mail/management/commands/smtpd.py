@@ -4,11 +4,10 @@ import signal
 import threading
 from typing import Any
 
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from quietdesk.mail.smtp import InboundHandler
+from quietdesk.mail.smtp import InboundController, InboundHandler
 
 
 class Command(BaseCommand):
@@ -19,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        controller = Controller(
+        controller = InboundController(
             InboundHandler(),
             hostname=options["host"],
             port=options["port"],
