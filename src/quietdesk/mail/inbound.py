@@ -240,7 +240,8 @@ def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
         created = tickets.create_ticket(
             actor=None,
             requester=person,
-            subject=parsed.subject or "(no subject)",
+            # A mail's subject can be any length; the full one stays in the metadata.
+            subject=_shorten(parsed.subject, tickets.SUBJECT_MAX_CHARS) or "(no subject)",
             body=body,
             body_html=body_html,
             channel=Channel.EMAIL,
@@ -297,6 +298,11 @@ def _link_bounce(inbound: InboundMail, raw: bytes) -> bool:
     inbound.reason = reason
     inbound.save()
     return True
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _sender(parsed: ParsedMail, mailbox: Mailbox | None) -> User:

@@ -221,7 +221,7 @@ def _date(value: str, defects: list[str]) -> dt.datetime | None:
     if (
         not dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
         <= parsed
-        <= dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+        < dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
     ):
         defects.append("date: out of range")
         return None
