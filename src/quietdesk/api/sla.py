@@ -14,7 +14,7 @@ from ninja import Status as HttpStatus
 from quietdesk import access
 from quietdesk.api.auth import actor
 from quietdesk.api.pagination import Sort, paginate
-from quietdesk.errors import NotFound, ValidationFailed
+from quietdesk.errors import NotFound
 from quietdesk.notifications.models import Notification
 from quietdesk.schedule import services as schedule
 from quietdesk.schedule.hours import Opening
@@ -368,16 +368,7 @@ class ReportQuery(Schema):
 
 
 def _period(request: HttpRequest, query: ReportQuery) -> tuple[dt.datetime, dt.datetime]:
-    if query.end < query.start:
-        raise ValidationFailed({"end": _("The period ends before it starts.")})
-    if (query.end - query.start).days > 3660:
-        raise ValidationFailed({"end": _("A report covers at most ten years.")})
-    if not (query.start.year >= 1900 and query.end.year <= 9998):
-        raise ValidationFailed({"end": _("Choose dates between the years 1900 and 9998.")})
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(query.start, dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    return start, end
+    return reports.period(query.start, query.end, timezone.get_current_timezone())
 
 
 @router.get(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import mailbox as stdlib_mailbox
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quietdesk.mail.inbound import receive
+from quietdesk.mail.inbound import process, store_raw
 from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox
 
 MBOX_START = b"From "
@@ -68,15 +67,6 @@ def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
     yield str(path), path.read_bytes()
 
 
-def count_messages(paths: list[Path]) -> int:
-    return sum(1 for path in paths for _ in _names(path))
-
-
-def _names(path: Path) -> Iterator[str]:
-    for where, _raw in messages_in(path):
-        yield where
-
-
 def import_paths(
     paths: list[Path], *, mailbox: Mailbox | None, progress: Callable[[], None] | None = None
 ) -> ImportCounts:
@@ -84,12 +74,13 @@ def import_paths(
     counts = ImportCounts()
     for path in paths:
         for _where, raw in messages_in(path):
-            already = InboundMail.objects.filter(
-                sha256=hashlib.sha256(raw).hexdigest(),
-                status__in=(InboundStatus.PROCESSED, InboundStatus.DUPLICATE),
-            ).exists()
-            inbound = receive(raw, mailbox=mailbox, source="import")
-            counts.add(inbound, new=not already)
+            received = store_raw(raw, source="import", mailbox=mailbox)
+            inbound = received.inbound
+            # New: stored now, or stored by a run that died before processing it.
+            new = received.stored or inbound.status == InboundStatus.RECEIVED
+            if inbound.status == InboundStatus.RECEIVED:
+                inbound = process(inbound, raw=raw)
+            counts.add(inbound, new=new)
             if progress is not None:
                 progress()
     return counts

@@ -91,8 +91,8 @@ def _compose(
     cc: list[str],
     automatic: bool,
     message: Message | None,
+    mailbox: Mailbox | None,
 ) -> OutboundMail | None:
-    mailbox = mailbox_for_ticket(ticket)
     sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     sender_name = (mailbox.name if mailbox else "") or (ticket.team.name if ticket.team else "")
     domain = sender.partition("@")[2] or "quietdesk.invalid"
@@ -161,6 +161,7 @@ def queue_reply(message: Message) -> OutboundMail | None:
         cc=cc,
         automatic=False,
         message=message,
+        mailbox=mailbox_for_ticket(ticket),
     )
 
 
@@ -209,6 +210,7 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
         cc=[],
         automatic=True,
         message=None,
+        mailbox=mailbox,
     )
 
 

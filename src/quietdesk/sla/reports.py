@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from quietdesk import access
 from quietdesk.accounts.models import Team, User
+from quietdesk.errors import ValidationFailed
 from quietdesk.schedule.hours import BusinessHours
 from quietdesk.schedule.services import business_hours, calendar_for_team
 from quietdesk.sla.models import Clock, ClockKind, ClockState, Policy
@@ -75,6 +76,19 @@ class ResponseTimesReport(BaseModel):
     end: dt.datetime
     group_by: str
     groups: list[TimesGroup]
+
+
+def period(first: dt.date, last: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a report covers: ``first`` to ``last`` included, as days in ``zone``."""
+    if last < first:
+        raise ValidationFailed({"end": _("The period ends before it starts.")})
+    if (last - first).days > 3660:
+        raise ValidationFailed({"end": _("A report covers at most ten years.")})
+    if not (first.year >= 1900 and last.year <= 9998):
+        raise ValidationFailed({"end": _("Choose dates between the years 1900 and 9998.")})
+    start = dt.datetime.combine(first, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start, end
 
 
 def attainment(

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from quietdesk.mail.archive import count_messages, import_paths
+from quietdesk.mail.archive import import_paths
 from quietdesk.mail.inbound import process
 from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox
 
@@ -43,10 +43,10 @@ class Command(BaseCommand):
                 known = ", ".join(Mailbox.objects.values_list("address", flat=True)) or "none"
                 raise CommandError(f"No mailbox {options['mailbox']}; known: {known}.")
         console = Console(stderr=True)
-        total = count_messages(paths)
         columns = (TextColumn("mail"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, disable=options["json"]) as progress:
-            task = progress.add_task("import", total=total)
+            # Archives are read once: the total is only known at the end.
+            task = progress.add_task("import", total=None)
             counts = import_paths(paths, mailbox=mailbox, progress=lambda: progress.advance(task))
         if options["json"]:
             self.stdout.write(json.dumps(counts.as_dict()))
