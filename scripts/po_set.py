@@ -2,7 +2,8 @@
 
     python scripts/po_set.py fr translations.json
 
-``translations.json`` maps each msgid to its msgstr. Entries are matched by msgid; the
+``translations.json`` maps each msgid to its msgstr (a list of forms for a msgid with
+a plural). Entries are matched by msgid; the
 previous-msgid comments (``#|``) and the fuzzy flag of a matched entry are removed. Run
 ``msgfmt`` afterwards (see docs/translating.md).
 """
@@ -46,7 +47,12 @@ def apply(po_text: str, translations: dict[str, str]) -> tuple[str, set[str]]:
             if line.startswith("msgstr"):
                 break
             kept.append(line)
-        blocks[index] = "\n".join([*kept, "msgstr " + quote(translations[msgid])])
+        value = translations[msgid]
+        if isinstance(value, list):  # plural forms: msgstr[0], msgstr[1], ...
+            strings = [f"msgstr[{n}] " + quote(form) for n, form in enumerate(value)]
+        else:
+            strings = ["msgstr " + quote(value)]
+        blocks[index] = "\n".join([*kept, *strings])
         done.add(msgid)
     return "\n\n".join(blocks), done
 

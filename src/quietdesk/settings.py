@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "quietdesk.sla",
     "quietdesk.tickets",
     "quietdesk.notifications",
+    "quietdesk.replies",
     "quietdesk.mail",
     "quietdesk.api",
     "quietdesk.web",

@@ -25,7 +25,7 @@ def ticket_rows(page):
     return page.get_by_role("row").filter(has=page.get_by_role("cell"))
 
 
-def test_an_agent_sees_the_latest_tickets_of_their_team_and_signs_out(
+def test_an_agent_sees_the_tickets_of_their_team_and_signs_out(
     world, live_server, page, screenshot
 ):
     factories.ticket(requester=world.customer, subject="Invoice is wrong", team=world.billing)
@@ -34,18 +34,20 @@ def test_an_agent_sees_the_latest_tickets_of_their_team_and_signs_out(
 
     sign_in(page, world.agent.email)
 
-    expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.get_by_role("heading", name="Latest tickets")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/inbox/")
+    page.get_by_role("link", name=re.compile(r"^My teams")).click()
     expect(ticket_rows(page)).to_have_count(2)
     expect(ticket_rows(page).nth(0)).to_contain_text("Cannot log in")
     expect(ticket_rows(page).nth(1)).to_contain_text("Printer on fire")
     expect(page.get_by_text("Invoice is wrong")).to_have_count(0)
-    expect(page.get_by_role("navigation")).to_contain_text(world.agent.display_name)
-    screenshot(page, "home")
+    expect(page.get_by_role("navigation", name="Main navigation")).to_contain_text(
+        world.agent.display_name
+    )
+    screenshot(page, "inbox")
 
     page.get_by_role("button", name="Sign out").click()
 
-    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    expect(page.get_by_role("link", name="Team sign-in").first).to_be_visible()
     expect(page.get_by_text("Printer on fire")).to_have_count(0)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     screenshot(page, "signed-out")
@@ -53,13 +55,14 @@ def test_an_agent_sees_the_latest_tickets_of_their_team_and_signs_out(
 
 def test_an_agent_reads_ticket_times_in_their_own_time_zone(world, page):
     ticket = factories.ticket(requester=world.customer, team=world.support)
-    in_paris = ticket.updated_at.astimezone(zoneinfo.ZoneInfo(world.agent.time_zone))
+    in_paris = ticket.created_at.astimezone(zoneinfo.ZoneInfo(world.agent.time_zone))
 
     sign_in(page, world.agent.email)
+    page.goto(f"/tickets/{ticket.public_id}/")
 
-    updated = page.get_by_role("cell").locator("time")
-    expect(updated).to_be_visible()
-    assert updated.inner_text() == formats.date_format(in_paris, "DATETIME_FORMAT")
+    written = page.locator(".entry.message time").first
+    expect(written).to_be_visible()
+    assert written.inner_text() == formats.date_format(in_paris, "DATETIME_FORMAT")
 
 
 def test_a_customer_sees_only_their_own_tickets_and_a_wrong_password_is_refused(
@@ -80,7 +83,7 @@ def test_a_customer_sees_only_their_own_tickets_and_a_wrong_password_is_refused(
 
     sign_in(page, world.outsider.email)
 
-    expect(page.get_by_role("heading", name="Latest tickets")).to_be_visible()
+    expect(page.get_by_role("heading", name="My requests")).to_be_visible()
     expect(ticket_rows(page)).to_have_count(1)
     expect(ticket_rows(page).first).to_contain_text("My own request")
     screenshot(page, "home")
@@ -132,21 +135,14 @@ def test_an_attachment_downloads_for_its_requester_and_is_not_found_for_another_
 
     requester = open_page()
     sign_in(requester, world.customer.email)
-    expect(requester.get_by_role("heading", name="Latest tickets")).to_be_visible()
+    expect(requester.get_by_role("heading", name="My requests")).to_be_visible()
     response = requester.request.get(url)
     assert response.status == 200
     assert response.body() == b"it smells of toner"
     assert response.headers["content-disposition"].startswith("attachment;")
+    requester.get_by_role("link", name="Printer on fire").click()
     with requester.expect_download() as download_info:
-        # No page links attachments yet: follow a link to it the way a page would.
-        requester.evaluate(
-            """url => {
-              const link = Object.assign(document.createElement("a"), {href: url});
-              document.body.append(link);
-              link.click();
-            }""",
-            url,
-        )
+        requester.get_by_role("link", name="smoke.txt").click()
     download = download_info.value
     assert download.suggested_filename == "smoke.txt"
     assert download.failure() is None
@@ -154,7 +150,7 @@ def test_an_attachment_downloads_for_its_requester_and_is_not_found_for_another_
 
     outsider = open_page()
     sign_in(outsider, world.outsider.email)
-    expect(outsider.get_by_role("heading", name="Latest tickets")).to_be_visible()
+    expect(outsider.get_by_role("heading", name="My requests")).to_be_visible()
     assert outsider.request.get(url).status == 404
     browser_problems.allow(r"^console error: Failed to load resource: .* 404 .*/download:")
     response = outsider.goto(url)
@@ -165,16 +161,19 @@ def test_an_attachment_downloads_for_its_requester_and_is_not_found_for_another_
 
 
 @pytest.mark.parametrize("who", ["anonymous", "agent"])
-def test_the_home_page_fits_a_phone_without_horizontal_scrolling(who, world, open_page, screenshot):
+def test_the_start_page_and_inbox_fit_a_phone_without_horizontal_scrolling(
+    who, world, open_page, screenshot
+):
     for subject in ["Printer on fire", "Refund for order 18-2207 never arrived", "Cannot log in"]:
         factories.ticket(requester=world.customer, subject=subject, team=world.support)
     page = open_page(**PHONE)
     if who == "agent":
         sign_in(page, world.agent.email)
+        page.goto("/inbox/?view=teams")
         expect(ticket_rows(page)).to_have_count(3)
     else:
         page.goto("/")
-        expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+        expect(page.get_by_role("link", name="Team sign-in").first).to_be_visible()
 
     widths = page.evaluate(
         "({viewport: window.innerWidth, content: document.documentElement.scrollWidth})"

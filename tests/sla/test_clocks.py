@@ -536,3 +536,48 @@ def test_report_dates_at_the_edge_of_the_calendar_get_a_clear_error(world, perio
     response = api_client(world.admin).get(f"/api/v1/reports/sla?{period}")
     assert response.status_code == 422
     assert response.json()["details"][0]["field"] == "end"
+
+
+def test_the_ticket_carries_its_next_due_time_through_replies_pauses_and_calendar_changes(
+    world, office, clock, django_capture_on_commit_callbacks
+):
+    """Inboxes sort on Ticket.due_at: it must always be the earliest running clock's due."""
+    policy(world)
+
+    def due(ticket):
+        ticket.refresh_from_db()
+        return ticket.due_at
+
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))  # Monday
+    assert due(ticket) == paris(2026, 11, 23, 14)  # first response: 4 business hours
+    clock.set(2026, 11, 23, 10)
+    services.post_message(ticket=ticket, author=world.agent, body="On it.", via="web")
+    # Only the resolution is left: 8 business hours from 09:00 end on Tuesday at 10:00.
+    assert due(ticket) == paris(2026, 11, 24, 10)
+    services.change_status(ticket=ticket, actor=world.agent, status="pending")
+    assert due(ticket) is None  # paused while waiting on the customer
+    services.post_message(
+        ticket=ticket,
+        author=world.customer,
+        body="Here.",
+        via="portal",
+        created_at=clock.set(2026, 11, 23, 11),
+    )
+    # Reopened: the next response (2 h → 14:00) comes before the resolution (Tuesday).
+    assert due(ticket) == paris(2026, 11, 23, 14)
+    data = schedule.CalendarIn(
+        name="Paris office",
+        time_zone="Europe/Paris",
+        holiday_country="FR",
+        openings=schedule.openings_from(
+            [
+                (day, "09:00", "17:00", False)
+                for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+            ]
+        ),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule.save_calendar(actor=world.admin, data=data, calendar=office)
+    assert due(ticket) == paris(2026, 11, 23, 13)  # no lunch break any more
+    services.change_status(ticket=ticket, actor=world.agent, status="solved")
+    assert due(ticket) is None

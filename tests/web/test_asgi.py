@@ -21,10 +21,10 @@ async def test_pages_follow_the_reader_through_the_async_stack(world):
     await world.customer.asave()
     client = AsyncClient()
     await client.aforce_login(world.customer)
-    response = await client.get("/", headers={"accept-language": "en"})
+    response = await client.get("/portal/", headers={"accept-language": "en"})
     assert response.status_code == 200
     assert response["Content-Language"] == "fr"
-    assert "Derniers tickets" in response.content.decode()
+    assert "Mes demandes" in response.content.decode()
 
 
 async def test_the_api_guard_answers_in_json_through_the_async_stack(world):

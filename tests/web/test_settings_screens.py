@@ -38,7 +38,7 @@ def test_only_administrators_reach_the_settings(world):
     anonymous = Client().get("/settings/hours/")
     assert anonymous.status_code == 302
     assert anonymous["Location"].startswith("/login/")
-    page = signed_in(world.admin).get("/")
+    page = signed_in(world.admin).get("/inbox/")
     assert 'href="/settings/hours/"' in page.content.decode()
 
 

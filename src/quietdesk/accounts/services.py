@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,6 +24,7 @@ from quietdesk.accounts.models import (
     Organisation,
     PhoneNumber,
     Role,
+    SignInLink,
     Team,
     User,
     validate_time_zone,
@@ -46,14 +49,20 @@ def normalise_email(address: str) -> str:
 
 def find_person_by_email(address: str) -> User | None:
     """The person who writes from ``address`` (any of their addresses), if known."""
-    match = (
-        EmailAddress.objects.select_related("person", "person__organisation")
-        .filter(address=address.strip().lower())
-        .first()
+    address = address.strip().lower()
+    # One query: people created here have their address in both places; older or
+    # hand-made accounts may only have User.email.
+    # Unique in both places and never two people (see _create_person): at most one row,
+    # so no ORDER BY is needed.
+    found = (
+        User.objects.select_related("organisation")
+        .filter(
+            Q(pk__in=EmailAddress.objects.filter(address=address).values("person_id"))
+            | Q(email=address)
+        )
+        .order_by()[:1]
     )
-    if match is not None:
-        return match.person
-    return User.objects.select_related("organisation").filter(email=address.strip().lower()).first()
+    return next(iter(found), None)
 
 
 def _check_profile(time_zone: str, language: str | None) -> None:
@@ -89,8 +98,12 @@ def _create_person(
     addresses = [email, *[normalise_email(a) for a in extra_emails if a.strip()]]
     _check_profile(time_zone, language)
     clashes = set(
-        EmailAddress.objects.filter(address__in=addresses).values_list("address", flat=True)
-    ) | set(User.objects.filter(email__in=addresses).values_list("email", flat=True))
+        EmailAddress.objects.filter(address__in=addresses)
+        .order_by()
+        .values_list("address", flat=True)
+        .union(User.objects.filter(email__in=addresses).order_by().values_list("email", flat=True))
+        .order_by()
+    )
     if clashes:
         raise ValidationFailed(
             {
@@ -333,3 +346,67 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record(actor=actor, verb="token.revoked", target=token)
     return token
+
+
+# --- Portal sign-in links ----------------------------------------------------------------------
+
+SIGN_IN_LINK_MINUTES = 30
+SIGN_IN_LINKS_PER_HOUR = 5
+
+
+def create_sign_in_link(*, email: str, next_url: str = "") -> tuple[User, str] | None:
+    """A one-time sign-in secret for the customer who owns ``email``, or None.
+
+    None for an unknown, inactive or staff address (staff sign in with a password), and
+    when the address already received SIGN_IN_LINKS_PER_HOUR links in the last hour: the
+    caller answers the same either way, so that the form tells nobody who is a customer.
+    """
+    try:
+        address = normalise_email(email)
+    except ValidationFailed:
+        return None
+    person = find_person_by_email(address)
+    if person is None or not person.is_active or not person.is_customer:
+        return None
+    now = timezone.now()
+    recent = SignInLink.objects.filter(person=person, created_at__gte=now - dt.timedelta(hours=1))
+    if recent.count() >= SIGN_IN_LINKS_PER_HOUR:
+        return None
+    raw = secrets.token_urlsafe(32)
+    SignInLink.objects.create(
+        person=person,
+        token_hash=hash_token(raw),
+        next_url=next_url[:300] if next_url.startswith("/") else "",
+        expires_at=now + dt.timedelta(minutes=SIGN_IN_LINK_MINUTES),
+    )
+    return person, raw
+
+
+def sign_in_link_person(raw: str) -> SignInLink | None:
+    """The unused, unexpired link for ``raw`` (without using it up), or None."""
+    if not raw or len(raw) > 100:
+        return None
+    return (
+        SignInLink.objects.select_related("person")
+        .filter(
+            token_hash=hash_token(raw),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            person__is_active=True,
+        )
+        .first()
+    )
+
+
+def use_sign_in_link(raw: str) -> SignInLink | None:
+    """Spend the link (once: a second use finds nothing); return it with its person."""
+    link = sign_in_link_person(raw)
+    if link is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        spent = SignInLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+        if not spent:
+            return None
+        record(actor=link.person, verb="person.signed_in_by_link", target=link.person)
+    return link

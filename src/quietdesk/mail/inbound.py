@@ -37,6 +37,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from quietdesk import access
@@ -102,16 +103,14 @@ def ticket_from_token(addresses: list[str]) -> Ticket | None:
 def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
     """Write the bytes once (file first, then the row); safe to call again after a crash."""
     digest = hashlib.sha256(raw).hexdigest()
-    existing = InboundMail.objects.filter(sha256=digest).first()
-    if existing is not None:
-        return Received(existing, stored=False)
+    # The file is content-addressed: writing it again for bytes already stored is a no-op.
     name = write_once(f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml", ContentFile(raw), len(raw))
     try:
         with transaction.atomic():
             inbound = InboundMail.objects.create(
                 sha256=digest, size=len(raw), storage_name=name, source=source, mailbox=mailbox
             )
-    except IntegrityError:  # another process stored the same bytes a moment ago
+    except IntegrityError:  # these bytes were stored before (or by another process just now)
         return Received(InboundMail.objects.get(sha256=digest), stored=False)
     return Received(inbound, stored=True)
 
@@ -126,7 +125,7 @@ def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> InboundMail:
     received = store_raw(raw, source=source, mailbox=mailbox)
     inbound = received.inbound
     if inbound.status == InboundStatus.RECEIVED:
-        return process(inbound, raw=raw)
+        return process(inbound, raw=raw, fresh=received.stored)
     return inbound
 
 
@@ -148,22 +147,50 @@ class Refused(Exception):
     """The mail is stored but cannot become a ticket message; the reason is kept."""
 
 
-def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
-    """Turn a stored mail into a ticket message, or record why it cannot be."""
+class _ProcessedElsewhere(Exception):
+    """Another process filed this mail while we were at it: undo ours."""
+
+
+#: What processing writes on the stored mail's row.
+_OUTCOME_FIELDS = (
+    "message_id",
+    "automatic",
+    "attempts",
+    "processed_at",
+    "status",
+    "reason",
+    "ticket_id",
+    "ticket_message_id",
+    "outcome",
+)
+
+
+def process(inbound: InboundMail, *, raw: bytes | None = None, fresh: bool = False) -> InboundMail:
+    """Turn a stored mail into a ticket message, or record why it cannot be.
+
+    ``fresh`` means this process has just stored ``inbound`` and holds it as it is in
+    the database, so it is not read again; the final write still checks that nobody else
+    filed it meanwhile (:func:`_finish`).
+    """
     raw = read_raw(inbound) if raw is None else raw
     try:
         # Parsing can take a while on odd mail: never while holding the write lock.
         parsed = parse(raw)
         with transaction.atomic():
-            locked = (
-                InboundMail.objects.select_for_update(of=("self",))
-                .select_related("mailbox__team")
-                .get(pk=inbound.pk)
-            )
-            if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
-                return locked
+            if fresh:
+                locked = inbound
+            else:
+                locked = (
+                    InboundMail.objects.select_for_update(of=("self",))
+                    .select_related("mailbox__team")
+                    .get(pk=inbound.pk)
+                )
+                if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
+                    return locked
             _process(locked, raw, parsed)
             return locked
+    except _ProcessedElsewhere:
+        return InboundMail.objects.get(pk=inbound.pk)
     except Exception as exc:  # every failure is recorded, none is lost
         reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
         if not isinstance(exc, Refused | Unparseable):
@@ -171,7 +198,7 @@ def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
         InboundMail.objects.filter(pk=inbound.pk).update(
             status=InboundStatus.UNPROCESSABLE,
             reason=reason[:2000],
-            attempts=inbound.attempts + 1,
+            attempts=F("attempts") + 1,
             processed_at=timezone.now(),
         )
         inbound.refresh_from_db()
@@ -183,20 +210,21 @@ def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
     inbound.automatic = parsed.automatic[:100]
     inbound.attempts += 1
     inbound.processed_at = timezone.now()
-    earlier = (
-        InboundMail.objects.filter(
-            message_id=inbound.message_id,
-            status__in=(InboundStatus.PROCESSED, InboundStatus.DUPLICATE),
-        )
-        .exclude(pk=inbound.pk)
-        .first()
-    )
-    if earlier is not None and not parsed.message_id_synthesised:
+    # One look-up answers both "seen before?" (every filed mail leaves a reference to its
+    # own Message-ID) and "which ticket does it answer?".
+    thread_ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    lookup = thread_ids if parsed.message_id_synthesised else [inbound.message_id, *thread_ids]
+    references = {
+        ref.message_id: ref
+        for ref in MailReference.objects.filter(message_id__in=lookup).select_related("ticket")
+    }
+    own = references.get(inbound.message_id)
+    if own is not None and not own.outbound and not parsed.message_id_synthesised:
         inbound.status = InboundStatus.DUPLICATE
-        inbound.ticket_id = earlier.ticket_id
+        inbound.ticket_id = own.ticket_id
         inbound.ticket_message = None
-        inbound.reason = f"same Message-ID as {earlier.public_id}"
-        inbound.save()
+        inbound.reason = f"same Message-ID as a mail already filed in ticket #{own.ticket.number}"
+        _finish(inbound)
         return
     if parsed.is_bounce and _link_bounce(inbound, raw):
         return
@@ -210,7 +238,7 @@ def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
             "The sender is a member of the service team; mail cannot prove who sent it, "
             "so it is not posted as the team. Forward it, or answer in the workspace."
         )
-    ticket, trusted_by_token = _thread(parsed, person)
+    ticket, trusted_by_token = _thread(parsed, person, thread_ids, references)
     text, quoted = split_quoted(parsed.text)
     body_html = sanitise_html(parsed.html) if parsed.html else ""
     uploads = [
@@ -251,7 +279,7 @@ def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
             created_at=inbound.received_at,
         )
         inbound.ticket = created
-        inbound.ticket_message = created.messages.order_by("id").first()
+        inbound.ticket_message = created.opening_message  # type: ignore[attr-defined]
         inbound.outcome = "created"
     else:
         if trusted_by_token and not _participant(person, ticket):
@@ -277,7 +305,17 @@ def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
     )
     inbound.status = InboundStatus.PROCESSED
     inbound.reason = ""
-    inbound.save()
+    _finish(inbound)
+
+
+def _finish(inbound: InboundMail) -> None:
+    """Write the outcome, unless another process has filed this mail in the meantime."""
+    values = {name: getattr(inbound, name) for name in _OUTCOME_FIELDS}
+    updated = InboundMail.objects.filter(
+        pk=inbound.pk, status__in=(InboundStatus.RECEIVED, InboundStatus.UNPROCESSABLE)
+    ).update(**values)
+    if not updated:
+        raise _ProcessedElsewhere(inbound.public_id)
 
 
 def _link_bounce(inbound: InboundMail, raw: bytes) -> bool:
@@ -296,7 +334,7 @@ def _link_bounce(inbound: InboundMail, raw: bytes) -> bool:
     inbound.outcome = "bounce"
     inbound.ticket_id = failed[0].ticket_id
     inbound.reason = reason
-    inbound.save()
+    _finish(inbound)
     return True
 
 
@@ -317,21 +355,17 @@ def _sender(parsed: ParsedMail, mailbox: Mailbox | None) -> User:
     )
 
 
-def _thread(parsed: ParsedMail, person: User) -> tuple[Ticket | None, bool]:
-    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    if ids:
-        found = {
-            ref.message_id: ref.ticket
-            for ref in MailReference.objects.filter(message_id__in=ids).select_related("ticket")
-        }
-        checked: set[int] = set()
-        for mid in ids:
-            ticket = found.get(mid)
-            if ticket is None or ticket.pk in checked:
-                continue
-            checked.add(ticket.pk)
-            if _participant(person, ticket):
-                return ticket, False
+def _thread(
+    parsed: ParsedMail, person: User, ids: list[str], references: dict[str, MailReference]
+) -> tuple[Ticket | None, bool]:
+    checked: set[int] = set()
+    for mid in ids:
+        reference = references.get(mid)
+        if reference is None or reference.ticket_id in checked:
+            continue
+        checked.add(reference.ticket_id)
+        if _participant(person, reference.ticket):
+            return reference.ticket, False
     ticket = ticket_from_token([*parsed.to, *parsed.cc, *parsed.delivered_to])
     if ticket is not None:
         return ticket, True
@@ -345,4 +379,4 @@ def _thread(parsed: ParsedMail, person: User) -> tuple[Ticket | None, bool]:
 
 def _participant(person: User, ticket: Ticket) -> bool:
     """May ``person`` see ``ticket``? Then their mail may join it."""
-    return access.visible_tickets(person).filter(pk=ticket.pk).exists()
+    return access.can_see_ticket(person, ticket)

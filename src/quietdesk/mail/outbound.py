@@ -226,6 +226,8 @@ def _within_caps(ticket: Ticket, address: str, now: dt.datetime) -> bool:
 
 @events.subscribe("message.posted")
 def _message_posted(event: events.Event) -> None:
+    if event.payload.get("kind") != MessageKind.REPLY or event.payload.get("via") == Channel.EMAIL:
+        return  # the same rule as queue_reply's first lines, without reading the message
     message = (
         Message.objects.select_related("ticket__requester", "ticket__team", "author")
         .filter(pk=event.payload["message_id"])
@@ -239,7 +241,8 @@ def _message_posted(event: events.Event) -> None:
 @events.subscribe("ticket.created")
 def _ticket_created(event: events.Event) -> None:
     # Composed in the background: receiving mail should only store and file it.
-    acknowledge_task.enqueue(event.payload["ticket_id"])
+    if event.payload.get("channel", Channel.EMAIL) == Channel.EMAIL:
+        acknowledge_task.enqueue(event.payload["ticket_id"])
 
 
 @task()

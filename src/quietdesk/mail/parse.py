@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.utils
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from typing import Any
 
 #: Charsets mislabelled so often that the label is better ignored.
@@ -37,6 +39,29 @@ MESSAGE_ID = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+)")
 #: header takes seconds), so larger blocks are kept as unprocessable instead.
 MAX_HEADER_BYTES = 256 * 1024
 AUTOMATIC_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.I)
+
+
+#: MIME headers whose parsed form is worth remembering: the same few values
+#: ("text/plain; charset=utf-8", "attachment; filename=…") come back in every mail, and
+#: the parser reads Content-Type several times per part.
+_CACHED_HEADERS = frozenset(("content-type", "content-disposition", "content-transfer-encoding"))
+
+
+@functools.lru_cache(maxsize=2048)
+def _parsed_mime_header(name: str, value: str) -> Any:
+    return policy.default.header_fetch_parse(name, value)
+
+
+class _Policy(EmailPolicy):
+    """``email.policy.default``, with MIME header objects (immutable) parsed once."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if isinstance(value, str) and len(value) < 1000 and name.lower() in _CACHED_HEADERS:
+            return _parsed_mime_header(name, value)
+        return super().header_fetch_parse(name, value)
+
+
+POLICY = _Policy()
 
 
 class Unparseable(ValueError):
@@ -86,7 +111,7 @@ def parse(raw: bytes) -> ParsedMail:
     if header_end > MAX_HEADER_BYTES or (header_end < 0 and len(raw) > MAX_HEADER_BYTES):
         raise Unparseable(f"the header block is larger than {MAX_HEADER_BYTES // 1024} KB")
     try:
-        message = email.message_from_bytes(raw, policy=policy.default)
+        message = email.message_from_bytes(raw, policy=POLICY)
     except RecursionError:
         raise Unparseable("MIME parts nested too deeply") from None
     assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default builds these
@@ -156,8 +181,12 @@ def _decoded(name: str, value: str, defects: list[str]) -> str:
 
 
 def _header(message: Message, name: str, defects: list[str]) -> str:
-    values = _raw_values(message, name)
-    return _decoded(name, values[0], defects) if values else ""
+    """The first ``name`` header, decoded; each header is decoded once per message."""
+    cache: dict[str, str] = message.__dict__.setdefault("_quietdesk_headers", {})
+    if name not in cache:
+        values = _raw_values(message, name)
+        cache[name] = _decoded(name, values[0], defects) if values else ""
+    return cache[name]
 
 
 def _clean_header(value: str) -> str:
@@ -198,12 +227,16 @@ def _addresses(message: Message, name: str, defects: list[str]) -> list[str]:
 
 
 def _pairs(message: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
+    # Split the raw value into addresses first, then decode each display name: a decoded
+    # name may hold a comma or a quote, and the structured header parser of
+    # email.policy.default costs more than the rest of the parse together.
     pairs = []
     for value in _raw_values(message, name):
-        text = _decoded(name, value, defects)
-        for display, address in email.utils.getaddresses([text]):
+        for display, address in email.utils.getaddresses([value]):
             address = address.strip().lower()
             if "@" in address and " " not in address and len(address) <= 254:
+                if "=?" in display:
+                    display = _decoded("subject", display, defects)
                 pairs.append((_clean_header(display), address))
     return pairs
 

@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from quietdesk.audit.services import record
@@ -175,12 +176,14 @@ def start_clocks(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> lis
     Clock.objects.bulk_create(clocks)
     for clock in clocks:
         _audit(clock, actor, "sla.clock_started")
+    _store_due(ticket, min((c.due_at for c in clocks if c.due_at is not None), default=None))
     return clocks
 
 
 def staff_replied(ticket: Ticket, *, actor: User, now: dt.datetime) -> None:
     for clock in _active(ticket, RESPONSE_KINDS):
         _stop(clock, ticket, actor, now, satisfied=True)
+    sync_due(ticket)
 
 
 def customer_wrote(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
@@ -201,6 +204,7 @@ def customer_wrote(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> N
         _pause_in_memory(clock, hours, now)
     clock.save()
     _audit(clock, actor, "sla.clock_started")
+    sync_due(ticket)
 
 
 def status_changed(
@@ -215,6 +219,7 @@ def status_changed(
                 _stop(clock, ticket, actor, now, satisfied=True)
             else:
                 _stop(clock, ticket, actor, now, satisfied=False)
+        sync_due(ticket)
         return
     if before == Status.SOLVED and policy is not None:
         _reopen_resolution(ticket, actor, now)
@@ -229,10 +234,16 @@ def status_changed(
         elif not run and clock.state == ClockState.RUNNING:
             _pause_in_memory(clock, hours, now)
             _save(clock, actor, "sla.clock_paused")
+    sync_due(ticket)
 
 
 def reconsider(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
     """Re-match the policy after a change of team, priority or tags."""
+    _reconsider(ticket, actor=actor, now=now)
+    sync_due(ticket)
+
+
+def _reconsider(ticket: Ticket, *, actor: User | None, now: dt.datetime) -> None:
     tags = [tag.name for tag in ticket.tags.all()]
     policy, reason = match_policy(
         team=ticket.team,
@@ -304,6 +315,23 @@ def recompute_ticket(ticket: Ticket) -> None:
             place(clock, hours)
             if clock.due_at != old:
                 clock.save(update_fields=["due_at", "warn_at"])
+    sync_due(ticket)
+
+
+def sync_due(ticket: Ticket) -> None:
+    """Keep ``Ticket.due_at``, the earliest due time of its running clocks, in step."""
+    if ticket.sla_policy_id is None and ticket.due_at is None:
+        return  # no policy, never had a deadline: nothing to read
+    due = Clock.objects.filter(ticket=ticket, state=ClockState.RUNNING).aggregate(
+        due=Min("due_at")
+    )["due"]
+    _store_due(ticket, due)
+
+
+def _store_due(ticket: Ticket, due: dt.datetime | None) -> None:
+    if due != ticket.due_at:
+        ticket.due_at = due
+        type(ticket).objects.filter(pk=ticket.pk).update(due_at=due)
 
 
 # --- Helpers --------------------------------------------------------------------------------

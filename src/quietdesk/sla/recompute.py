@@ -27,6 +27,7 @@ from quietdesk.schedule.models import Calendar
 from quietdesk.schedule.services import business_hours, default_calendar
 from quietdesk.sla.clocks import clock_snapshot, due_and_warning
 from quietdesk.sla.models import Clock, ClockState
+from quietdesk.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +94,18 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
         "warn_at",
         "policy__calendar_id",
         "ticket__team__calendar_id",
+        "ticket_id",
+    )
+    tickets = connection.ops.quote_name(Ticket._meta.db_table)
+    # Each touched ticket's due time follows its clocks (see clocks.sync_due).
+    sync_tickets = (
+        f"UPDATE {tickets} SET due_at = (SELECT MIN(c.due_at) FROM {table} c"  # noqa: S608
+        f" WHERE c.ticket_id = {tickets}.id AND c.state = %s) WHERE id = %s"
     )
     for batch in _batches(rows):
         updates = []
-        for pk, since, consumed, target, percent, business, due, warn, own, team in batch:
+        touched: set[int] = set()
+        for pk, since, consumed, target, percent, business, due, warn, own, team, ticket in batch:
             if since is None:
                 continue  # excluded by the filter above; keeps the types honest
             new_due, new_warn = due_and_warning(
@@ -119,9 +128,13 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
                         target,
                     )
                 )
+                touched.add(ticket)
         if updates:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(statement, updates)
+                cursor.executemany(
+                    sync_tickets, [(ClockState.RUNNING.value, t) for t in sorted(touched)]
+                )
         changed += len(updates)
         if progress is not None:
             progress(len(batch))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -9,7 +10,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from quietdesk import access
-from quietdesk.accounts.models import User
+from quietdesk.accounts.models import Team, User
+from quietdesk.audit.models import AuditEvent
 from quietdesk.errors import ValidationFailed
 from quietdesk.tickets.models import Attachment, Message, Tag, Ticket
 
@@ -38,8 +40,11 @@ def with_ticket_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def filter_tickets(actor: User, filters: TicketFilters) -> QuerySet[Ticket]:
-    tickets = access.visible_tickets(actor)
+def filter_tickets(
+    actor: User, filters: TicketFilters, tickets: QuerySet[Ticket] | None = None
+) -> QuerySet[Ticket]:
+    """``tickets`` (by default every ticket ``actor`` may see) narrowed by ``filters``."""
+    tickets = access.visible_tickets(actor) if tickets is None else tickets
     if filters.status:
         tickets = tickets.filter(status__in=list(filters.status))
     if filters.priority:
@@ -83,3 +88,59 @@ def thread(actor: User, ticket: Ticket) -> QuerySet[Message]:
             "outbound_mails",
         )
     )
+
+
+#: The changes worth a line in a ticket's timeline (the rest stays in the audit trail).
+TIMELINE_VERBS = (
+    "ticket.status_changed",
+    "ticket.assigned",
+    "ticket.priority_changed",
+    "ticket.tags_changed",
+    "ticket.followed_up",
+    "sla.policy_changed",
+    "sla.clock_breached",
+)
+#: What a customer sees of them in the portal.
+CUSTOMER_TIMELINE_VERBS = ("ticket.status_changed",)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A message or a change, in the order they happened."""
+
+    at: datetime.datetime
+    message: Message | None = None
+    event: AuditEvent | None = None
+
+
+def timeline(actor: User, ticket: Ticket) -> list[TimelineEntry]:
+    """The whole thread and the changes around it, as ``actor`` may read them.
+
+    A fixed number of queries whatever the thread's length: messages with authors,
+    attachments and delivery state, then the events with their actors.
+    """
+    messages = list(thread(actor, ticket))
+    verbs = TIMELINE_VERBS if actor.is_agent_or_admin else CUSTOMER_TIMELINE_VERBS
+    changes = list(
+        AuditEvent.objects.filter(ticket=ticket, verb__in=verbs)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    entries = [TimelineEntry(m.created_at, message=m) for m in messages]
+    entries += [TimelineEntry(e.created_at, event=e) for e in changes]
+    # Stable: a message and the status change it caused keep that order.
+    entries.sort(key=lambda entry: (entry.at, entry.event is not None))
+    return entries
+
+
+def names_by_public_id(public_ids: set[str]) -> dict[str, str]:
+    """Display names of the people and teams that timeline events refer to."""
+    found = {p.public_id: p.display_name for p in User.objects.filter(public_id__in=public_ids)}
+    found |= dict(Team.objects.filter(public_id__in=public_ids).values_list("public_id", "name"))
+    return found
+
+
+def requester_history(actor: User, ticket: Ticket, limit: int = 20) -> list[Ticket]:
+    """The requester's other tickets (and their organisation's), newest first."""
+    tickets = access.visible_tickets(actor).filter(requester_id=ticket.requester_id)
+    return list(tickets.exclude(pk=ticket.pk).select_related("team").order_by("-id")[:limit])

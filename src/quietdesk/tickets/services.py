@@ -25,12 +25,14 @@ from quietdesk.sla import clocks
 from quietdesk.text import clean_body, clean_line
 from quietdesk.tickets import files
 from quietdesk.tickets.html import html_to_text, sanitise_html
+from quietdesk.tickets.inbox import InboxQuery
 from quietdesk.tickets.models import (
     Attachment,
     Channel,
     Message,
     MessageKind,
     Priority,
+    SavedView,
     Tag,
     Ticket,
     TicketCounter,
@@ -135,7 +137,7 @@ def create_ticket(
             ticket=ticket,
             after=_snapshot(ticket, tag_names),
         )
-        _add_message(
+        ticket.opening_message = _add_message(  # type: ignore[attr-defined]
             ticket=ticket,
             actor=actor,
             author=requester,
@@ -148,7 +150,12 @@ def create_ticket(
             created_at=now,
         )
         ticket.clock_list = clocks.start_clocks(ticket, actor=actor, now=now)  # type: ignore[attr-defined]
-        events.emit("ticket.created", ticket_id=ticket.pk, actor_id=actor.pk if actor else None)
+        events.emit(
+            "ticket.created",
+            ticket_id=ticket.pk,
+            actor_id=actor.pk if actor else None,
+            channel=channel,
+        )
     return ticket
 
 
@@ -250,6 +257,8 @@ def post_message(
             ticket_id=ticket.pk,
             message_id=message.pk,
             actor_id=author.pk if author else None,
+            kind=kind,
+            via=via,
         )
     return message
 
@@ -624,3 +633,40 @@ def _snapshot(ticket: Ticket, tag_names: list[str]) -> dict[str, Any]:
         "assignee": _public_id(ticket.assignee),
         "tags": tag_names,
     }
+
+
+# --- Saved views ------------------------------------------------------------------------
+
+
+SAVED_VIEW_NAME_CHARS = 80
+
+
+def save_view(*, actor: User, name: str, query: InboxQuery) -> SavedView:
+    """Keep the inbox ``query`` under ``name`` for ``actor`` (replacing one of that name)."""
+    access.require_staff(actor)
+    name = clean_line(name)
+    if not name:
+        raise ValidationFailed({"name": _("Give the view a name.")})
+    if len(name) > SAVED_VIEW_NAME_CHARS:
+        raise ValidationFailed(
+            {"name": _("A name is at most %(n)d characters.") % {"n": SAVED_VIEW_NAME_CHARS}}
+        )
+    with transaction.atomic():
+        view, created = SavedView.objects.update_or_create(
+            owner=actor, name=name, defaults={"query": query.to_query()}
+        )
+        record(
+            actor=actor,
+            verb="saved_view.created" if created else "saved_view.changed",
+            target=view,
+            after={"name": name, "query": view.query},
+        )
+    return view
+
+
+def delete_view(*, actor: User, view: SavedView) -> None:
+    if view.owner_id != actor.pk:
+        raise NotAllowed(_("You can only remove your own views."))
+    with transaction.atomic():
+        record(actor=actor, verb="saved_view.deleted", target=view, before={"name": view.name})
+        view.delete()

@@ -330,3 +330,25 @@ def policy_initial(policy: Policy) -> dict[str, Any]:
         initial[f"{kind}_unit"] = unit
         initial[f"{kind}_business"] = business
     return initial
+
+
+class CannedReplyForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"),
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("Every team"),
+        to_field_name="public_id",
+        help_text=gettext_lazy("Only this team's agents see it."),
+    )
+    text_en = forms.CharField(
+        label=gettext_lazy("Text in English"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    text_fr = forms.CharField(
+        label=gettext_lazy("Text in French"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )

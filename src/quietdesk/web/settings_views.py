@@ -18,11 +18,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quietdesk import access
 from quietdesk.accounts.models import Role, Team, User
 from quietdesk.errors import NotFound, ValidationFailed
+from quietdesk.replies import services as replies
+from quietdesk.replies.models import CannedReply
 from quietdesk.schedule import services as schedule
 from quietdesk.schedule.models import Calendar
 from quietdesk.sla import services as sla
@@ -293,3 +295,75 @@ def _policy(me: User, policy_id: str) -> Policy:
         return access.get_policy(me, policy_id)
     except NotFound:
         raise Http404 from None
+
+
+# --- Canned replies ----------------------------------------------------------------------------
+
+
+@require_GET
+@admin_only
+def canned_replies(request: HttpRequest) -> HttpResponse:
+    replies_list = list(replies.visible_replies(_me(request)))
+    return render(request, "web/settings/replies.html", {"replies": replies_list})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def canned_reply_edit(request: HttpRequest, reply_id: str | None = None) -> HttpResponse:
+    me = _me(request)
+    reply = _canned(me, reply_id) if reply_id else None
+    if request.method == "POST":
+        form = forms.CannedReplyForm(request.POST)
+        if form.is_valid():
+            data = replies.CannedReplyIn(
+                name=form.cleaned_data["name"],
+                team=form.cleaned_data["team"],
+                texts={"en": form.cleaned_data["text_en"], "fr": form.cleaned_data["text_fr"]},
+            )
+            try:
+                saved = replies.save_reply(actor=me, data=data, reply=reply)
+            except ValidationFailed as refused:
+                for key, message in refused.fields.items():
+                    form.add_error(key if key in form.fields else None, str(message))
+            else:
+                messages.success(
+                    request, _("Canned reply “%(name)s” saved.") % {"name": saved.name}
+                )
+                return redirect("settings-replies")
+    else:
+        form = forms.CannedReplyForm(
+            initial={
+                "name": reply.name,
+                "team": reply.team.public_id if reply.team else None,
+                "text_en": reply.texts.get("en", ""),
+                "text_fr": reply.texts.get("fr", ""),
+            }
+            if reply
+            else {}
+        )
+    return render(
+        request,
+        "web/settings/reply_form.html",
+        {
+            "form": form,
+            "reply": reply,
+            "placeholders": [("{{ " + k + " }}", v) for k, v in replies.PLACEHOLDERS.items()],
+        },
+    )
+
+
+@require_POST
+@admin_only
+def canned_reply_delete(request: HttpRequest, reply_id: str) -> HttpResponse:
+    me = _me(request)
+    reply = _canned(me, reply_id)
+    replies.delete_reply(actor=me, reply=reply)
+    messages.success(request, _("Canned reply “%(name)s” removed.") % {"name": reply.name})
+    return redirect("settings-replies")
+
+
+def _canned(me: User, reply_id: str) -> CannedReply:
+    found = replies.visible_replies(me).filter(public_id=reply_id).first()
+    if found is None:
+        raise Http404
+    return found

@@ -1,0 +1,255 @@
+"""The customer portal: sign-in by one-time link, my requests, one request's thread.
+
+A customer sees only what ``access`` lets them see (their own tickets, and their
+organisation's when it shares them), public messages only, and writes through the same
+services as every other channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.mail import EmailMessage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from quietdesk import access
+from quietdesk.accounts import services as accounts
+from quietdesk.accounts.models import User
+from quietdesk.errors import DomainError, NotFound
+from quietdesk.mail.outbound import connection
+from quietdesk.sla import services as sla
+from quietdesk.sla.promise import promise_for
+from quietdesk.tickets import services as tickets
+from quietdesk.tickets.models import Channel, Ticket
+from quietdesk.tickets.queries import timeline, with_ticket_relations
+from quietdesk.tickets.states import Status
+from quietdesk.web.workspace import report
+
+logger = logging.getLogger(__name__)
+
+type View = Callable[..., HttpResponse]
+
+
+def customer_only(view: View) -> View:
+    """Signed-in customers; others are asked to sign in (staff go to their inbox)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
+            return redirect(f"{reverse('portal-sign-in')}?next={request.path}")
+        if user.is_agent_or_admin:
+            return redirect("inbox")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def customer(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # noqa: S101 - customer_only checked it
+    return request.user
+
+
+def _promise(ticket: Ticket, reader: User) -> Any:
+    return promise_for(
+        sla.expected_response(ticket.clock_list),  # type: ignore[attr-defined]
+        zone=reader.time_zone,
+        language=get_language() or reader.language,
+    )
+
+
+# --- Sign-in ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Ask for a link by email. The answer is the same for known and unknown addresses."""
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        made = accounts.create_sign_in_link(email=email, next_url=next_url)
+        if made is not None:
+            person, raw = made
+            _send_link(request, person, raw)
+        return render(request, "web/portal/link_sent.html", {"email": email})
+    return render(request, "web/portal/sign_in.html", {"next": next_url})
+
+
+def _send_link(request: HttpRequest, person: User, raw: str) -> None:
+    """Sent now, not queued: the secret must never be written down, not even in a queue."""
+    url = request.build_absolute_uri(reverse("portal-sign-in-link", args=[raw]))
+    with override(person.language):
+        subject = _("Your sign-in link for Quietdesk")
+        body = _(
+            "Hello %(name)s,\n\nOpen this link to see your requests (it works once, "
+            "for %(minutes)d minutes):\n\n%(url)s\n\nIf you did not ask for it, ignore "
+            "this email: nobody can sign in without it."
+        ) % {
+            "name": person.name or person.email,
+            "minutes": accounts.SIGN_IN_LINK_MINUTES,
+            "url": url,
+        }
+    mail = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[person.email],
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": person.language},
+    )
+    try:
+        connection().send_messages([mail])
+    except OSError:
+        logger.exception("The sign-in link for %s could not be sent", person.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; only POST spends the link (mail scanners open links too)."""
+    if request.method == "GET":
+        link = accounts.sign_in_link_person(token)
+        return render(
+            request,
+            "web/portal/confirm_link.html",
+            {"link": link, "person": link.person if link else None},
+            status=200 if link else 410,
+        )
+    link = accounts.use_sign_in_link(token)
+    if link is None:
+        return render(request, "web/portal/confirm_link.html", {"link": None}, status=410)
+    login(request, link.person, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(link.next_url or "portal")
+
+
+# --- Requests --------------------------------------------------------------------------
+
+
+@require_GET
+@customer_only
+def portal_home(request: HttpRequest) -> HttpResponse:
+    reader = customer(request)
+    rows = list(
+        with_ticket_relations(access.visible_tickets(reader)).order_by("-last_message_at")[:100]
+    )
+    return render(
+        request,
+        "web/portal/home.html",
+        {"rows": [(ticket, _promise(ticket, reader)) for ticket in rows]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@customer_only
+def portal_new(request: HttpRequest) -> HttpResponse:
+    reader = customer(request)
+    if request.method == "POST":
+        try:
+            ticket = tickets.create_ticket(
+                actor=reader,
+                subject=request.POST.get("subject", ""),
+                body=request.POST.get("body", ""),
+                channel=Channel.PORTAL,
+                attachments=request.FILES.getlist("files"),
+            )
+        except DomainError as error:
+            report(request, error)
+            return render(
+                request,
+                "web/portal/new.html",
+                {"subject": request.POST.get("subject", ""), "body": request.POST.get("body", "")},
+                status=400,
+            )
+        messages.success(request, _("Thank you. Your request is #%(n)s.") % {"n": ticket.number})
+        return redirect("portal-ticket", ticket_id=ticket.public_id)
+    return render(request, "web/portal/new.html", {})
+
+
+def _own_ticket(reader: User, ticket_id: str) -> Ticket:
+    try:
+        ticket = access.get_ticket(reader, ticket_id)
+    except NotFound:
+        raise Http404 from None
+    return with_ticket_relations(Ticket.objects.filter(pk=ticket.pk)).get()
+
+
+@require_GET
+@customer_only
+def portal_ticket(request: HttpRequest, ticket_id: str) -> HttpResponse:
+    reader = customer(request)
+    ticket = _own_ticket(reader, ticket_id)
+    return render(
+        request,
+        "web/portal/ticket.html",
+        {
+            "ticket": ticket,
+            "entries": timeline(reader, ticket),
+            "promise": _promise(ticket, reader),
+            "can_solve": ticket.requester_id == reader.pk
+            and ticket.status not in (Status.SOLVED, Status.CLOSED),
+        },
+    )
+
+
+@require_POST
+@customer_only
+def portal_reply(request: HttpRequest, ticket_id: str) -> HttpResponse:
+    reader = customer(request)
+    ticket = _own_ticket(reader, ticket_id)
+    try:
+        message = tickets.post_message(
+            ticket=ticket,
+            author=reader,
+            body=request.POST.get("body", ""),
+            attachments=request.FILES.getlist("files"),
+            via=Channel.PORTAL,
+        )
+    except DomainError as error:
+        report(request, error)
+        return redirect("portal-ticket", ticket_id=ticket.public_id)
+    if message.ticket_id != ticket.pk:
+        messages.success(request, _("This request was closed, so your message opened a new one."))
+    else:
+        messages.success(request, _("Your message was added."))
+    return redirect("portal-ticket", ticket_id=message.ticket.public_id)
+
+
+@require_POST
+@customer_only
+def portal_solve(request: HttpRequest, ticket_id: str) -> HttpResponse:
+    reader = customer(request)
+    ticket = _own_ticket(reader, ticket_id)
+    try:
+        tickets.change_status(ticket=ticket, actor=reader, status=Status.SOLVED)
+    except DomainError as error:
+        report(request, error)
+    else:
+        messages.success(request, _("Marked as solved. Write again if you need anything else."))
+    return redirect("portal-ticket", ticket_id=ticket.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_only
+def portal_password(request: HttpRequest) -> HttpResponse:
+    """Optional: a password, for customers who prefer it to links."""
+    reader = customer(request)
+    form = SetPasswordForm(reader, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        login(request, reader, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your password is set. You can also keep using links."))
+        return redirect("portal")
+    return render(request, "web/portal/password.html", {"form": form})
