@@ -49,6 +49,14 @@ def require_service(name: str, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _sign_in_links_sent_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal sends sign-in links from a thread; tests read the outbox right after."""
+    from quietdesk.web import portal
+
+    monkeypatch.setattr(portal, "deliver_soon", lambda send, *args: send(*args))
+
+
+@pytest.fixture(autouse=True)
 def _media_and_tasks(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

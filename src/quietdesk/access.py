@@ -87,7 +87,9 @@ def can_see_ticket(actor: User, ticket: Ticket) -> bool:
     """The rule of :func:`visible_tickets` for one ticket, without a query when obvious."""
     if not actor.is_active:
         return False
-    if actor.role == Role.ADMIN or ticket.requester_id == actor.pk:
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.CUSTOMER and ticket.requester_id == actor.pk:
         return True
     if actor.role == Role.AGENT and (ticket.team_id is None or agent_sees_all_teams(actor)):
         return True

@@ -218,6 +218,8 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 4 * ATTACHMENT_MAX_BYTES + 1024 *
 MESSAGE_BODY_MAX_CHARS = env_int("MESSAGE_BODY_MAX_CHARS", 1_000_000)
 
 # --- Security -----------------------------------------------------------------------
+#: Behind a reverse proxy: trust its X-Forwarded-Proto and X-Forwarded-For (last hop).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -241,7 +243,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", default=False)
-    if env_bool("BEHIND_PROXY", default=False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SILENCED_SYSTEM_CHECKS = [] if env_bool("HSTS_PRELOAD", default=False) else ["security.W021"]

@@ -581,3 +581,24 @@ def test_the_ticket_carries_its_next_due_time_through_replies_pauses_and_calenda
     assert due(ticket) == paris(2026, 11, 23, 13)  # no lunch break any more
     services.change_status(ticket=ticket, actor=world.agent, status="solved")
     assert due(ticket) is None
+
+
+def test_removing_a_target_or_a_policy_clears_the_tickets_due_times(
+    world, office, clock, django_capture_on_commit_callbacks
+):
+    first = policy(world, "Everyone")
+    ticket = open_ticket(world, clock.set(2026, 11, 23, 9))
+    ticket.refresh_from_db()
+    assert ticket.due_at == paris(2026, 11, 23, 14)
+    with django_capture_on_commit_callbacks(execute=True):
+        sla.save_policy(
+            actor=world.admin,
+            data=sla.PolicyIn(name="Everyone", targets={"resolution": (8 * 3600, True)}),
+            policy=first,
+        )
+    ticket.refresh_from_db()
+    assert ticket.due_at == paris(2026, 11, 24, 10)  # only the resolution is left
+    with django_capture_on_commit_callbacks(execute=True):
+        sla.delete_policy(actor=world.admin, policy=first)
+    ticket.refresh_from_db()
+    assert ticket.due_at is None

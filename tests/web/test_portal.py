@@ -129,3 +129,11 @@ def test_a_customer_may_set_a_password_and_staff_keep_their_inbox(world):
     )
     assert Client().login(username=world.customer.email, password="my own secret 2026")
     assert signed_in(world.agent).get("/portal/").url == "/inbox/"
+
+
+def test_a_link_does_not_sign_in_someone_who_became_staff(world):
+    Client().post("/portal/sign-in", {"email": world.customer.email})
+    path = link_from_mail()
+    world.customer.role = "agent"
+    world.customer.save()
+    assert Client().post(path).status_code == 410

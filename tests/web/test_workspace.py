@@ -206,7 +206,9 @@ def test_the_ticket_page_costs_the_same_queries_for_5_or_50_messages(
             assert client.get(f"/tickets/{ticket.public_id}/").status_code == 200
         return len(queries)
 
-    assert page_queries(5) == page_queries(50)
+    five = page_queries(5)
+    assert five > 3  # the capture works: the page reads the ticket, messages, events…
+    assert page_queries(50) == five
 
 
 def test_the_inbox_costs_the_same_queries_for_3_or_30_tickets(world):
@@ -223,6 +225,7 @@ def test_the_inbox_costs_the_same_queries_for_3_or_30_tickets(world):
     for index in range(3):
         support_ticket(world, f"Few {index}")
     few = queries()
+    assert few > 3
     for index in range(27):
         ticket = support_ticket(world, f"More {index}")
         services.set_tags(ticket=ticket, actor=world.agent, tags=[f"t{index}"])
@@ -392,3 +395,74 @@ def test_admins_manage_canned_replies_from_the_settings(world):
     )
     assert "Unknown placeholder" in wrong.content.decode()
     assert signed_in(world.agent).get("/settings/replies/").status_code == 403
+
+
+def test_a_refused_status_change_does_not_send_the_reply_either(world):
+    ticket = support_ticket(world, "Twice")
+    client = signed_in(world.agent)
+    refused = client.post(
+        f"/tickets/{ticket.public_id}/reply",
+        {"kind": "reply", "body": "Answer once.", "then_status": "closed"},
+        follow=True,
+    )
+    assert not ticket.messages.filter(body_text="Answer once.").exists()
+    assert ">Answer once.</textarea>" in refused.content.decode()  # the draft is kept
+
+
+def test_saving_the_sidebar_keeps_an_assignee_who_left_the_team(world):
+    ticket = support_ticket(world, "Keep me")
+    services.assign(ticket=ticket, actor=world.agent, assignee=world.agent)
+    world.support.members.remove(world.agent)
+    client = signed_in(world.admin)
+    page = client.get(f"/tickets/{ticket.public_id}/").content.decode()
+    assert f'value="{world.agent.public_id}" selected' in page
+    client.post(
+        f"/tickets/{ticket.public_id}/update",
+        {
+            "status": ticket.status,
+            "team": world.support.public_id,
+            "assignee": world.agent.public_id,
+            "priority": "high",
+            "tags": "",
+        },
+    )
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.priority) == (world.agent, "high")
+
+
+def test_a_successful_sign_in_resets_the_count_of_failures(world):
+    client = Client()
+    for _attempt in range(4):
+        client.post("/login/", {"username": world.agent.email, "password": "wrong"})
+    assert (
+        client.post(
+            "/login/", {"username": world.agent.email, "password": "correct horse battery staple"}
+        ).status_code
+        == 302
+    )
+    for _attempt in range(4):
+        assert (
+            Client()
+            .post("/login/", {"username": world.agent.email, "password": "wrong"})
+            .status_code
+            == 200
+        )
+
+
+def test_a_long_thread_opens_folded_on_its_first_and_latest_messages(world, monkeypatch):
+    from quietdesk.web import workspace
+
+    monkeypatch.setattr(workspace, "FOLD_AFTER", 8)
+    monkeypatch.setattr(workspace, "SHOWN_WHEN_FOLDED", 3)
+    ticket = support_ticket(world, "Long", body="The very first message")
+    for index in range(10):
+        services.post_message(
+            ticket=ticket, author=world.customer, body=f"Follow-up number {index}", via="portal"
+        )
+    client = signed_in(world.agent)
+    page = client.get(f"/tickets/{ticket.public_id}/").content.decode()
+    assert "The very first message" in page and "Follow-up number 9" in page
+    assert "Follow-up number 6" not in page
+    assert "Show 8 earlier entries" in page  # 7 messages and the assignment
+    whole = client.get(f"/tickets/{ticket.public_id}/?whole=1").content.decode()
+    assert all(f"Follow-up number {i}" in whole for i in range(10))

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -50,19 +49,12 @@ def normalise_email(address: str) -> str:
 def find_person_by_email(address: str) -> User | None:
     """The person who writes from ``address`` (any of their addresses), if known."""
     address = address.strip().lower()
-    # One query: people created here have their address in both places; older or
-    # hand-made accounts may only have User.email.
-    # Unique in both places and never two people (see _create_person): at most one row,
-    # so no ORDER BY is needed.
-    found = (
-        User.objects.select_related("organisation")
-        .filter(
-            Q(pk__in=EmailAddress.objects.filter(address=address).values("person_id"))
-            | Q(email=address)
-        )
-        .order_by()[:1]
-    )
-    return next(iter(found), None)
+    # Two indexed look-ups (an OR across both would scan the users on PostgreSQL): people
+    # created here have their address in EmailAddress; older or hand-made accounts may
+    # only have User.email. Each is unique, so no ORDER BY is needed.
+    people = User.objects.select_related("organisation").order_by()
+    found = next(iter(people.filter(email_addresses__address=address)[:1]), None)
+    return found or next(iter(people.filter(email=address)[:1]), None)
 
 
 def _check_profile(time_zone: str, language: str | None) -> None:
@@ -393,6 +385,7 @@ def sign_in_link_person(raw: str) -> SignInLink | None:
             used_at__isnull=True,
             expires_at__gt=timezone.now(),
             person__is_active=True,
+            person__role=Role.CUSTOMER,  # an address promoted to staff since: no link
         )
         .first()
     )

@@ -79,7 +79,7 @@ def import_paths(
             # New: stored now, or stored by a run that died before processing it.
             new = received.stored or inbound.status == InboundStatus.RECEIVED
             if inbound.status == InboundStatus.RECEIVED:
-                inbound = process(inbound, raw=raw)
+                inbound = process(inbound, raw=raw, fresh=received.stored)
             counts.add(inbound, new=new)
             if progress is not None:
                 progress()

@@ -100,7 +100,7 @@ def fetch(mailbox: Mailbox, *, connector: Callable[[Mailbox], Any] = connect) ->
             result.stored += 1
             if received.inbound.status == InboundStatus.RECEIVED:
                 try:
-                    process(received.inbound, raw=raw)
+                    process(received.inbound, raw=raw, fresh=received.stored)
                 except Exception:  # stored: the worker's sweep processes it later
                     logger.exception("%s: message %s stored, not processed", mailbox.address, uid)
     except (ImapError, imaplib.IMAP4.error, OSError) as exc:

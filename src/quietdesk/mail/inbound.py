@@ -195,7 +195,11 @@ def process(inbound: InboundMail, *, raw: bytes | None = None, fresh: bool = Fal
         reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
         if not isinstance(exc, Refused | Unparseable):
             logger.exception("Mail %s could not be processed", inbound.public_id)
-        InboundMail.objects.filter(pk=inbound.pk).update(
+        # Guarded like _finish: a process that lost a race to file this mail must not
+        # overwrite the winner's outcome.
+        InboundMail.objects.filter(
+            pk=inbound.pk, status__in=(InboundStatus.RECEIVED, InboundStatus.UNPROCESSABLE)
+        ).update(
             status=InboundStatus.UNPROCESSABLE,
             reason=reason[:2000],
             attempts=F("attempts") + 1,

@@ -41,7 +41,7 @@ def _store_and_process(raw: bytes, mailbox_id: int | None) -> str:
         close_old_connections()
     inbound = received.inbound
     if inbound.status == InboundStatus.RECEIVED:
-        process(inbound, raw=raw)
+        process(inbound, raw=raw, fresh=received.stored)
     close_old_connections()
     return inbound.public_id
 

@@ -96,12 +96,6 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
         "ticket__team__calendar_id",
         "ticket_id",
     )
-    tickets = connection.ops.quote_name(Ticket._meta.db_table)
-    # Each touched ticket's due time follows its clocks (see clocks.sync_due).
-    sync_tickets = (
-        f"UPDATE {tickets} SET due_at = (SELECT MIN(c.due_at) FROM {table} c"  # noqa: S608
-        f" WHERE c.ticket_id = {tickets}.id AND c.state = %s) WHERE id = %s"
-    )
     for batch in _batches(rows):
         updates = []
         touched: set[int] = set()
@@ -132,13 +126,38 @@ def recompute(clocks: QuerySet[Clock], *, progress: Callable[[int], None] | None
         if updates:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(statement, updates)
-                cursor.executemany(
-                    sync_tickets, [(ClockState.RUNNING.value, t) for t in sorted(touched)]
-                )
+            sync_ticket_due_times(touched)
         changed += len(updates)
         if progress is not None:
             progress(len(batch))
     return changed
+
+
+def sync_ticket_due_times(ticket_ids: set[int]) -> None:
+    """Set each ticket's ``due_at`` from its running clocks (see ``clocks.sync_due``).
+
+    Runs after the current transaction commits, in transactions of its own: agents'
+    changes lock a ticket before its clocks, so taking the tickets while holding clock
+    locks could deadlock with them.
+    """
+    if not ticket_ids:
+        return
+    ids = sorted(ticket_ids)
+
+    def sync() -> None:
+        tickets = connection.ops.quote_name(Ticket._meta.db_table)
+        clocks = connection.ops.quote_name(Clock._meta.db_table)
+        statement = (
+            f"UPDATE {tickets} SET due_at = (SELECT MIN(c.due_at) FROM {clocks} c"  # noqa: S608
+            f" WHERE c.ticket_id = {tickets}.id AND c.state = %s) WHERE id = %s"
+        )
+        for start in range(0, len(ids), BATCH):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(
+                    statement, [(ClockState.RUNNING.value, t) for t in ids[start : start + BATCH]]
+                )
+
+    transaction.on_commit(sync)
 
 
 def _batches[T](rows: QuerySet[Clock, T]) -> Iterator[list[T]]:

@@ -17,7 +17,7 @@ from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.schedule.models import Calendar
 from quietdesk.sla.models import ACTIVE_STATES, Clock, ClockKind, ClockState, Policy
-from quietdesk.sla.recompute import recompute, running_clocks
+from quietdesk.sla.recompute import recompute, running_clocks, sync_ticket_due_times
 from quietdesk.tickets.models import Channel, Priority
 
 #: A target of more than a year is a typo, not a promise.
@@ -119,7 +119,9 @@ def _retarget_running(policy: Policy) -> None:
                 target_seconds=seconds, business=business, warn_at_percent=policy.warn_at_percent
             )
         else:
+            tickets = set(clocks.values_list("ticket_id", flat=True))
             clocks.update(state=ClockState.CANCELLED, stopped_at=timezone.now(), running_since=None)
+            sync_ticket_due_times(tickets)
 
 
 def delete_policy(*, actor: User, policy: Policy) -> None:
@@ -128,9 +130,10 @@ def delete_policy(*, actor: User, policy: Policy) -> None:
         record(
             actor=actor, verb="sla.policy_deleted", target=policy, before=policy_snapshot(policy)
         )
-        Clock.objects.filter(policy=policy, state__in=ACTIVE_STATES).update(
-            state=ClockState.CANCELLED, stopped_at=timezone.now(), running_since=None
-        )
+        active = Clock.objects.filter(policy=policy, state__in=ACTIVE_STATES)
+        tickets = set(active.values_list("ticket_id", flat=True))
+        active.update(state=ClockState.CANCELLED, stopped_at=timezone.now(), running_since=None)
+        sync_ticket_due_times(tickets)
         policy.delete()
 
 

@@ -113,24 +113,38 @@ class TimelineEntry:
     event: AuditEvent | None = None
 
 
-def timeline(actor: User, ticket: Ticket) -> list[TimelineEntry]:
-    """The whole thread and the changes around it, as ``actor`` may read them.
+def timeline(
+    actor: User, ticket: Ticket, *, fold_after: int | None = None, keep: int = 40
+) -> tuple[list[TimelineEntry], int]:
+    """The thread and the changes around it as ``actor`` may read them, and how many
+    entries were folded away.
 
-    A fixed number of queries whatever the thread's length: messages with authors,
-    attachments and delivery state, then the events with their actors.
+    With ``fold_after``, a longer timeline keeps its first message and the latest ``keep``
+    messages (with the changes since the earliest of them): a long thread then costs what
+    a short one does. A fixed number of queries whatever the thread's length.
     """
-    messages = list(thread(actor, ticket))
     verbs = TIMELINE_VERBS if actor.is_agent_or_admin else CUSTOMER_TIMELINE_VERBS
     changes = list(
         AuditEvent.objects.filter(ticket=ticket, verb__in=verbs)
         .select_related("actor")
         .order_by("created_at", "id")
     )
+    messages = thread(actor, ticket)
+    folded = 0
+    if fold_after is not None:
+        order = list(messages.order_by("created_at", "id").values_list("pk", "created_at"))
+        if len(order) + len(changes) > fold_after and len(order) > keep + 1:
+            kept = [order[0], *order[-keep:]]
+            since = kept[1][1]
+            shown_changes = [c for c in changes if c.created_at >= since]
+            folded = len(order) + len(changes) - len(kept) - len(shown_changes)
+            changes = shown_changes
+            messages = messages.filter(pk__in=[pk for pk, _at in kept])
     entries = [TimelineEntry(m.created_at, message=m) for m in messages]
     entries += [TimelineEntry(e.created_at, event=e) for e in changes]
     # Stable: a message and the status change it caused keep that order.
     entries.sort(key=lambda entry: (entry.at, entry.event is not None))
-    return entries
+    return entries, folded
 
 
 def names_by_public_id(public_ids: set[str]) -> dict[str, str]:

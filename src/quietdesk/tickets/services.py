@@ -651,9 +651,12 @@ def save_view(*, actor: User, name: str, query: InboxQuery) -> SavedView:
         raise ValidationFailed(
             {"name": _("A name is at most %(n)d characters.") % {"n": SAVED_VIEW_NAME_CHARS}}
         )
+    stored = query.to_query()
+    if len(stored) > SavedView._meta.get_field("query").max_length:  # type: ignore[operator]
+        raise ValidationFailed({"query": _("This view has too many filters to be saved.")})
     with transaction.atomic():
         view, created = SavedView.objects.update_or_create(
-            owner=actor, name=name, defaults={"query": query.to_query()}
+            owner=actor, name=name, defaults={"query": stored}
         )
         record(
             actor=actor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +17,11 @@ WINDOW = 15 * 60
 
 
 def _client(request: HttpRequest) -> str:
+    """The client's address; behind a reverse proxy, the one the proxy saw."""
+    if settings.BEHIND_PROXY:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        if forwarded:
+            return forwarded.split(",")[-1].strip()[:64]  # added by our own proxy
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
@@ -35,17 +41,20 @@ class RateLimitedLoginView(LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         keys = _keys(request)
         if any(int(cache.get(key, 0)) >= limit for key, limit in keys):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None,
-                _("Too many failed attempts. Wait 15 minutes, or reset your password."),
+            # An unbound form: the password is not even checked (nor hashed) now.
+            form = self.form_class(request, initial={"username": request.POST.get("username")})
+            response = self.render_to_response(
+                self.get_context_data(
+                    form=form,
+                    refused=_("Too many failed attempts. Wait 15 minutes, or reset your password."),
+                )
             )
-            response = self.render_to_response(self.get_context_data(form=form))
             response.status_code = 429
             return response
         response = super().post(request, *args, **kwargs)
-        if not request.user.is_authenticated:
+        if request.user.is_authenticated:
+            cache.delete(keys[0][0])  # the address starts afresh; the client count stays
+        else:
             for key, _limit in keys:
                 cache.add(key, 0, WINDOW)
                 try:

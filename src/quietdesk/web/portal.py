@@ -8,6 +8,7 @@ services as every other channel.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.mail import EmailMessage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from quietdesk import access
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
-from quietdesk.errors import DomainError, NotFound
+from quietdesk.errors import DomainError
 from quietdesk.mail.outbound import connection
 from quietdesk.sla import services as sla
 from quietdesk.sla.promise import promise_for
@@ -36,7 +37,7 @@ from quietdesk.tickets import services as tickets
 from quietdesk.tickets.models import Channel, Ticket
 from quietdesk.tickets.queries import timeline, with_ticket_relations
 from quietdesk.tickets.states import Status
-from quietdesk.web.workspace import report
+from quietdesk.web.workspace import load_ticket, report
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +86,23 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         made = accounts.create_sign_in_link(email=email, next_url=next_url)
         if made is not None:
             person, raw = made
-            _send_link(request, person, raw)
+            url = request.build_absolute_uri(reverse("portal-sign-in-link", args=[raw]))
+            # Off this request (the link's row is committed already): the answer takes
+            # as long whether or not the address is a customer's.
+            deliver_soon(_send_link, person, url)
         return render(request, "web/portal/link_sent.html", {"email": email})
     return render(request, "web/portal/sign_in.html", {"next": next_url})
 
 
-def _send_link(request: HttpRequest, person: User, raw: str) -> None:
-    """Sent now, not queued: the secret must never be written down, not even in a queue."""
-    url = request.build_absolute_uri(reverse("portal-sign-in-link", args=[raw]))
+def deliver_soon(send: Callable[..., None], *args: Any) -> None:
+    """Run ``send`` in a thread of its own (tests replace this to run it at once).
+
+    The link is not queued in the database: its secret must never be written down.
+    """
+    threading.Thread(target=send, args=args, daemon=True, name="sign-in-link").start()
+
+
+def _send_link(person: User, url: str) -> None:
     with override(person.language):
         subject = _("Your sign-in link for Quietdesk")
         body = _(
@@ -113,7 +123,7 @@ def _send_link(request: HttpRequest, person: User, raw: str) -> None:
     )
     try:
         connection().send_messages([mail])
-    except OSError:
+    except Exception:  # a thread of its own (which never touches the database): log
         logger.exception("The sign-in link for %s could not be sent", person.public_id)
 
 
@@ -178,25 +188,17 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/portal/new.html", {})
 
 
-def _own_ticket(reader: User, ticket_id: str) -> Ticket:
-    try:
-        ticket = access.get_ticket(reader, ticket_id)
-    except NotFound:
-        raise Http404 from None
-    return with_ticket_relations(Ticket.objects.filter(pk=ticket.pk)).get()
-
-
 @require_GET
 @customer_only
 def portal_ticket(request: HttpRequest, ticket_id: str) -> HttpResponse:
     reader = customer(request)
-    ticket = _own_ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     return render(
         request,
         "web/portal/ticket.html",
         {
             "ticket": ticket,
-            "entries": timeline(reader, ticket),
+            "entries": timeline(reader, ticket)[0],
             "promise": _promise(ticket, reader),
             "can_solve": ticket.requester_id == reader.pk
             and ticket.status not in (Status.SOLVED, Status.CLOSED),
@@ -208,7 +210,7 @@ def portal_ticket(request: HttpRequest, ticket_id: str) -> HttpResponse:
 @customer_only
 def portal_reply(request: HttpRequest, ticket_id: str) -> HttpResponse:
     reader = customer(request)
-    ticket = _own_ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     try:
         message = tickets.post_message(
             ticket=ticket,
@@ -231,7 +233,7 @@ def portal_reply(request: HttpRequest, ticket_id: str) -> HttpResponse:
 @customer_only
 def portal_solve(request: HttpRequest, ticket_id: str) -> HttpResponse:
     reader = customer(request)
-    ticket = _own_ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     try:
         tickets.change_status(ticket=ticket, actor=reader, status=Status.SOLVED)
     except DomainError as error:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,6 +43,9 @@ from quietdesk.tickets.states import Status, allowed_next
 type View = Callable[..., HttpResponse]
 
 PAGE_SIZE = 50
+#: Threads longer than this open folded, showing the first and the latest entries.
+FOLD_AFTER = 80
+SHOWN_WHEN_FOLDED = 40
 
 
 def staff_only(view: View) -> View:
@@ -239,8 +243,15 @@ def _parse_query(query_string: str) -> dict[str, list[str]]:
 @staff_only
 def ticket_page(request: HttpRequest, ticket_id: str) -> HttpResponse:
     reader = me(request)
-    ticket = _ticket(reader, ticket_id)
-    entries = timeline(reader, ticket)
+    ticket = load_ticket(reader, ticket_id)
+    # A long thread opens on its first message and the latest ones; the rest is one
+    # click away (?whole=1), as in a mail client.
+    entries, folded = timeline(
+        reader,
+        ticket,
+        fold_after=None if request.GET.get("whole") else FOLD_AFTER,
+        keep=SHOWN_WHEN_FOLDED,
+    )
     referred: set[str] = set()
     for entry in entries:
         if entry.event is not None and entry.event.verb == "ticket.assigned":
@@ -253,13 +264,14 @@ def ticket_page(request: HttpRequest, ticket_id: str) -> HttpResponse:
         {
             "ticket": ticket,
             "entries": entries,
+            "folded": folded,
             "names": names_by_public_id(referred) if referred else {},
             "history": requester_history(reader, ticket),
             "clocks": sla.current_clocks(ticket.clock_list),  # type: ignore[attr-defined]
             "next_statuses": [(s.value, s.label) for s in allowed_next(ticket.status)],
             "priorities": Priority.choices,
             "teams": list(access.visible_teams(reader).order_by("name")),
-            "agents": list(access.assignable_agents(ticket.team).order_by("name")),
+            "agents": _agents_for(ticket),
             "tag_text": ", ".join(t.name for t in ticket.tag_list),  # type: ignore[attr-defined]
             "kinds": [(kind.value, kind.label) for kind in (MessageKind.REPLY, MessageKind.NOTE)],
             "draft": request.session.pop(f"draft-{ticket.public_id}", ""),
@@ -268,7 +280,17 @@ def ticket_page(request: HttpRequest, ticket_id: str) -> HttpResponse:
     )
 
 
-def _ticket(reader: User, ticket_id: str) -> Ticket:
+def _agents_for(ticket: Ticket) -> list[User]:
+    """Who the ticket can go to, and its current assignee even if no longer among them
+    (saving the form must not unassign a ticket by accident)."""
+    agents = list(access.assignable_agents(ticket.team).order_by("name"))
+    if ticket.assignee is not None and ticket.assignee not in agents:
+        agents.insert(0, ticket.assignee)
+    return agents
+
+
+def load_ticket(reader: User, ticket_id: str) -> Ticket:
+    """The ticket with what its page shows, if ``reader`` may see it; 404 otherwise."""
     try:
         ticket = access.get_ticket(reader, ticket_id)
     except NotFound:
@@ -281,21 +303,24 @@ def _ticket(reader: User, ticket_id: str) -> Ticket:
 def ticket_reply(request: HttpRequest, ticket_id: str) -> HttpResponse:
     """The composer: a public reply or an internal note, with files."""
     reader = me(request)
-    ticket = _ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     kind = request.POST.get("kind", MessageKind.REPLY)
     body = request.POST.get("body", "")
     try:
-        message = tickets.post_message(
-            ticket=ticket,
-            author=reader,
-            body=body,
-            kind=kind if kind in (MessageKind.REPLY, MessageKind.NOTE) else MessageKind.REPLY,
-            attachments=request.FILES.getlist("files"),
-            via=Channel.WEB,
-        )
-        status = request.POST.get("then_status", "")
-        if status and status != message.ticket.status:
-            tickets.change_status(ticket=message.ticket, actor=reader, status=status)
+        # One transaction: if the status change is refused, the reply is not sent either
+        # (mail goes out only on commit), so sending again never sends twice.
+        with transaction.atomic():
+            message = tickets.post_message(
+                ticket=ticket,
+                author=reader,
+                body=body,
+                kind=kind if kind in (MessageKind.REPLY, MessageKind.NOTE) else MessageKind.REPLY,
+                attachments=request.FILES.getlist("files"),
+                via=Channel.WEB,
+            )
+            status = request.POST.get("then_status", "")
+            if status and status != message.ticket.status:
+                tickets.change_status(ticket=message.ticket, actor=reader, status=status)
     except DomainError as error:
         report(request, error)
         request.session[f"draft-{ticket.public_id}"] = body[:100_000]
@@ -312,7 +337,7 @@ def ticket_reply(request: HttpRequest, ticket_id: str) -> HttpResponse:
 def ticket_update(request: HttpRequest, ticket_id: str) -> HttpResponse:
     """The sidebar's properties form: status, team and assignee, priority, tags."""
     reader = me(request)
-    ticket = _ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     data = request.POST
     try:
         status = data.get("status", ticket.status)
@@ -320,7 +345,10 @@ def ticket_update(request: HttpRequest, ticket_id: str) -> HttpResponse:
             ticket = tickets.change_status(ticket=ticket, actor=reader, status=status)
         team = _team(reader, data.get("team", ""))
         agent_id = data.get("assignee", "")
-        assignee = None if agent_id in ("", "none") else _agent(agent_id)
+        if ticket.assignee is not None and agent_id == ticket.assignee.public_id:
+            assignee: User | None = ticket.assignee  # unchanged, even if no longer assignable
+        else:
+            assignee = None if agent_id in ("", "none") else _agent(agent_id)
         if (team.pk if team else None, assignee.pk if assignee else None) != (
             ticket.team_id,
             ticket.assignee_id,
@@ -359,7 +387,7 @@ def ticket_canned(request: HttpRequest, ticket_id: str) -> HttpResponse:
     keeps the draft for the ticket page and goes back to it.
     """
     reader = me(request)
-    ticket = _ticket(reader, ticket_id)
+    ticket = load_ticket(reader, ticket_id)
     body = request.POST.get("body", "")
     reply = replies.visible_replies(reader).filter(public_id=request.POST.get("canned", "")).first()
     note = ""

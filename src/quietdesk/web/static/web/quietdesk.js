@@ -83,4 +83,10 @@
     });
   }
   document.addEventListener("DOMContentLoaded", dropZones);
+  // A file dropped beside the drop zone must not make the browser leave the page.
+  ["dragover", "drop"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (!event.target.closest || !event.target.closest("[data-drop]")) event.preventDefault();
+    });
+  });
 })();
