@@ -49,6 +49,16 @@ def require_service(name: str, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (inbox counts, sign-in attempt counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _sign_in_links_sent_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The portal sends sign-in links from a thread; tests read the outbox right after."""
     from quietdesk.web import portal

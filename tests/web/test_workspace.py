@@ -218,6 +218,9 @@ def test_the_inbox_costs_the_same_queries_for_3_or_30_tickets(world):
     client = signed_in(world.agent)
 
     def queries():
+        from django.core.cache import cache
+
+        cache.clear()  # count the views too, not the cached counts
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/inbox/", {"view": "all"}).status_code == 200
         return len(captured)
@@ -466,3 +469,19 @@ def test_a_long_thread_opens_folded_on_its_first_and_latest_messages(world, monk
     assert "Show 8 earlier entries" in page  # 7 messages and the assignment
     whole = client.get(f"/tickets/{ticket.public_id}/?whole=1").content.decode()
     assert all(f"Follow-up number {i}" in whole for i in range(10))
+
+
+def test_pages_by_due_time_run_from_deadlines_into_tickets_without_one(world):
+    from quietdesk.tickets.inbox import InboxQuery
+
+    plain = [support_ticket(world, f"Plain {i}") for i in range(3)]
+    sla.save_policy(
+        actor=world.admin,
+        data=sla.PolicyIn(name="Day", targets={"first_response": (8 * 3600, False)}),
+    )
+    timed = [support_ticket(world, f"Timed {i}") for i in range(3)]
+    query = InboxQuery(view="teams")
+    order = [timed[0].pk, timed[1].pk, timed[2].pk, plain[2].pk, plain[1].pk, plain[0].pk]
+    for offset in range(6):
+        assert query.page_ids(world.agent, offset=offset, limit=2) == order[offset : offset + 2]
+    assert query.page_ids(world.agent, offset=6, limit=2) == []

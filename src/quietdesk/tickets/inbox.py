@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -108,9 +109,19 @@ def capped_count(tickets: QuerySet[Ticket]) -> int:
     return tickets.order_by()[: COUNT_CAP + 1].count()
 
 
+#: Counts are kept this long per agent: six counts cost more than the page itself at
+#: 100,000 tickets, and a count a few seconds old misleads nobody.
+COUNTS_SECONDS = 20
+
+
 def view_counts(actor: User, views: Iterable[str] = VIEW_SLUGS) -> dict[str, int]:
-    now = timezone.now()
-    return {slug: capped_count(view_tickets(actor, slug, now=now)) for slug in views}
+    key = f"inbox-counts:{actor.pk}:{','.join(views)}"
+    counts: dict[str, int] | None = cache.get(key)
+    if counts is None:
+        now = timezone.now()
+        counts = {slug: capped_count(view_tickets(actor, slug, now=now)) for slug in views}
+        cache.set(key, counts, COUNTS_SECONDS)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -195,3 +206,30 @@ class InboxQuery:
         if self.filtered:
             tickets = filter_tickets(actor, self.filters, tickets)
         return sorted_tickets(tickets, self.sort)
+
+    def page_ids(self, actor: User, *, offset: int, limit: int) -> list[int]:
+        """The ids of ``limit`` tickets from ``offset``, in the query's order.
+
+        Ids first, rows after (by the caller, with their relations): joining the related
+        tables into an ordered, filtered scan makes SQLite pick a plan three times
+        slower. By due time, two index range scans replace one sort of every visible
+        ticket (SQLite cannot read an index for ``NULLS LAST``): the tickets with a
+        running deadline by ``due_at``, then the others newest first.
+        """
+        if self.sort != "due":
+            ids = self.tickets(actor).values_list("pk", flat=True)
+            return list(ids[offset : offset + limit])
+        unsorted = view_tickets(actor, self.view)
+        if self.filtered:
+            unsorted = filter_tickets(actor, self.filters, unsorted)
+        due = (
+            unsorted.filter(due_at__isnull=False)
+            .order_by("due_at", "-id")
+            .values_list("pk", flat=True)
+        )
+        found = list(due[offset : offset + limit])
+        if len(found) == limit:
+            return found
+        skip = 0 if found or offset == 0 else max(0, offset - due.count())
+        rest = unsorted.filter(due_at__isnull=True).order_by("-id").values_list("pk", flat=True)
+        return found + list(rest[skip : skip + limit - len(found)])

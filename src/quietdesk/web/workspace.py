@@ -96,7 +96,9 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         total = inbox.capped_count(rows)
     page = _page_number(request)
     start = (page - 1) * PAGE_SIZE
-    shown = list(with_ticket_relations(rows)[start : start + PAGE_SIZE + 1])
+    ids = query.page_ids(reader, offset=start, limit=PAGE_SIZE + 1)
+    loaded = with_ticket_relations(Ticket.objects.filter(pk__in=ids)).in_bulk()
+    shown = [loaded[pk] for pk in ids if pk in loaded]
     has_next = len(shown) > PAGE_SIZE
     shown = shown[:PAGE_SIZE]
     counts = inbox.view_counts(reader)
