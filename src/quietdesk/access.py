@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from quietdesk.accounts.models import Organisation, Role, Team, User
 from quietdesk.errors import NotAllowed, NotFound
+from quietdesk.mail.models import Mailbox
 from quietdesk.notifications.models import Notification
 from quietdesk.schedule.models import Calendar
 from quietdesk.sla.models import Policy
@@ -220,6 +221,19 @@ def staff_by_public_ids(public_ids: Iterable[str]) -> QuerySet[User]:
     return User.objects.filter(public_id__in=list(public_ids), role__in=[Role.AGENT, Role.ADMIN])
 
 
+def visible_staff(actor: User) -> QuerySet[User]:
+    """The agents and admins, active or not: the service team sees its own members."""
+    require_staff(actor)
+    return User.objects.filter(role__in=[Role.AGENT, Role.ADMIN])
+
+
+def get_staff_member(actor: User, public_id: str) -> User:
+    found = visible_staff(actor).filter(public_id=public_id).first()
+    if found is None:
+        raise NotFound(_("No team member %(id)s.") % {"id": public_id})
+    return found
+
+
 # --- Business hours and service levels ------------------------------------------------------
 # Calendars and policies are settings of the service team: agents read them (they explain
 # due times), administrators change them; customers never see them.
@@ -246,6 +260,22 @@ def get_policy(actor: User, public_id: str) -> Policy:
     found = visible_policies(actor).filter(public_id=public_id).first()
     if found is None:
         raise NotFound(_("No SLA policy %(id)s.") % {"id": public_id})
+    return found
+
+
+# --- Mailboxes ----------------------------------------------------------------------------
+# A mailbox's settings name its IMAP server and account: administrators only.
+
+
+def visible_mailboxes(actor: User) -> QuerySet[Mailbox]:
+    require_admin(actor)
+    return Mailbox.objects.all()
+
+
+def get_mailbox(actor: User, public_id: str) -> Mailbox:
+    found = visible_mailboxes(actor).filter(public_id=public_id).first()
+    if found is None:
+        raise NotFound(_("No mailbox %(id)s.") % {"id": public_id})
     return found
 
 

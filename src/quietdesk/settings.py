@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "quietdesk.tickets",
     "quietdesk.notifications",
     "quietdesk.replies",
+    "quietdesk.intake",
+    "quietdesk.ratings",
     "quietdesk.mail",
     "quietdesk.api",
     "quietdesk.web",
@@ -209,6 +211,8 @@ DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "support@quietdesk.example")
 MAIL_AUTO_REPLIES_PER_TICKET = env_int("MAIL_AUTO_REPLIES_PER_TICKET", 10)
 MAIL_AUTO_REPLIES_PER_RECIPIENT = env_int("MAIL_AUTO_REPLIES_PER_RECIPIENT", 30)
 MAIL_AUTO_REPLY_WINDOW_SECONDS = env_int("MAIL_AUTO_REPLY_WINDOW_SECONDS", 600)
+#: Ask the requester to rate the answer when a ticket is solved (one-click links by mail).
+RATING_REQUESTS = env_bool("RATING_REQUESTS", default=True)
 #: Sending attempts before an outgoing mail is marked failed.
 MAIL_SEND_ATTEMPTS = env_int("MAIL_SEND_ATTEMPTS", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2 * 1024 * 1024)

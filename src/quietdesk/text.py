@@ -16,3 +16,19 @@ def clean_body(value: str) -> str:
 def clean_line(value: str) -> str:
     """One line of text (subjects, names): control characters removed, spaces collapsed."""
     return _SPACES.sub(" ", _CONTROL.sub("", value)).strip()
+
+
+def pick_language(texts: dict[str, str], wanted: str, default: str) -> str:
+    """The language to show of a text kept in several: the reader's, else the default, else any.
+
+    Returns ``default`` when ``texts`` holds nothing at all.
+    """
+    for code in (wanted, default):
+        if texts.get(code):
+            return code
+    return next((code for code, text in texts.items() if text), default)
+
+
+def in_language(texts: dict[str, str], wanted: str, default: str) -> str:
+    """The text itself, in the language :func:`pick_language` chooses ("" when none)."""
+    return texts.get(pick_language(texts, wanted, default), "")

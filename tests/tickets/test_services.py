@@ -240,6 +240,16 @@ def test_tags_are_normalised_and_replaced(world):
     assert verbs(ticket).count("ticket.tags_changed") == 2
 
 
+def test_adding_and_removing_one_tag_keeps_the_others_even_from_a_stale_copy(world):
+    ticket = factories.ticket(requester=world.customer, team=world.support)
+    stale = Ticket.objects.get(pk=ticket.pk)  # another agent's page, loaded before any tag
+    services.change_tags(ticket=ticket, actor=world.agent, add=["VIP", "website"])
+    services.change_tags(ticket=stale, actor=world.agent, add=["refund"], remove=["Website"])
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["refund", "vip"]
+    services.change_tags(ticket=ticket, actor=world.agent, remove=["absent"])
+    assert verbs(ticket).count("ticket.tags_changed") == 2  # removing nothing changes nothing
+
+
 def test_priority_changes_are_audited_and_checked(world):
     ticket = factories.ticket(requester=world.customer, team=world.support)
     services.set_priority(ticket=ticket, actor=world.agent, priority="urgent")

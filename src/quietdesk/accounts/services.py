@@ -29,8 +29,10 @@ from quietdesk.accounts.models import (
     validate_time_zone,
 )
 from quietdesk.audit.services import record
-from quietdesk.errors import ValidationFailed
-from quietdesk.text import clean_line
+from quietdesk.errors import NotAllowed, ValidationFailed
+from quietdesk.schedule.models import Calendar
+from quietdesk.schedule.services import set_team_calendar
+from quietdesk.text import clean_body, clean_line
 
 TOKEN_PREFIX = "qd_"  # noqa: S105 - a public marker, not a secret
 
@@ -190,8 +192,14 @@ def create_staff(
     language: str | None = None,
     password: str | None = None,
     teams: Iterable[Team] = (),
+    sees_all_teams: bool = False,
 ) -> User:
-    """Add an agent or an admin. ``actor`` is None only for bootstrap commands."""
+    """Add an agent or an admin. ``actor`` is None only for bootstrap commands.
+
+    Without ``password`` the person gets a random one that nobody knows, not an unusable
+    one: Django's "Forgotten your password?" mails no link to an account without a
+    usable password, and that link is how a new team member chooses theirs.
+    """
     if actor is not None:
         access.require_admin(actor)
     if role not in (Role.AGENT, Role.ADMIN):
@@ -206,11 +214,117 @@ def create_staff(
             role=role,
             time_zone=time_zone,
             language=language,
-            password=password,
+            password=password or secrets.token_urlsafe(32),
             is_superuser=role == Role.ADMIN,
+            sees_all_teams=sees_all_teams,
         )
         for team in teams:
             add_team_member(actor=actor, team=team, person=person)
+    return person
+
+
+def _staff_snapshot(person: User) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "role": person.role,
+        "teams": sorted(person.teams.values_list("public_id", flat=True)),
+        "sees_all_teams": person.sees_all_teams,
+        "is_active": person.is_active,
+        "language": person.language,
+        "time_zone": person.time_zone,
+    }
+
+
+def update_staff(
+    *,
+    actor: User,
+    person: User,
+    name: str,
+    role: str,
+    teams: Iterable[Team],
+    sees_all_teams: bool,
+    is_active: bool,
+    language: str,
+    time_zone: str,
+) -> User:
+    """Change an agent's or admin's profile, role, teams and whether they may sign in.
+
+    Nobody takes away their own administrator role or account (another administrator
+    must), and the last active administrator stays one: the installation always keeps
+    someone who can change its settings.
+    """
+    access.require_admin(actor)
+    if not person.is_agent_or_admin:
+        raise NotAllowed(_("Only members of the service team are changed here."))
+    errors: dict[str, str] = {}
+    name = clean_line(name)
+    if not name:
+        errors["name"] = _("Give the person a name.")
+    elif len(name) > 200:
+        errors["name"] = _("A name can have at most %(max)d characters.") % {"max": 200}
+    if role not in (Role.AGENT, Role.ADMIN):
+        errors["role"] = _("Staff members must have the agent or administrator role.")
+    try:
+        _check_profile(time_zone, language)
+    except ValidationFailed as refused:
+        errors.update({key: str(message) for key, message in refused.fields.items()})
+    demoted = person.role == Role.ADMIN and role != Role.ADMIN
+    deactivated = person.is_active and not is_active
+    if person.pk == actor.pk:
+        if demoted:
+            errors["role"] = _(
+                "You cannot take away your own administrator role; another administrator can."
+            )
+        if deactivated:
+            errors["is_active"] = _("You cannot deactivate yourself; another administrator can.")
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        if person.role == Role.ADMIN and person.is_active and (demoted or deactivated):
+            # Lock the active admins: two admins demoting each other at the same moment
+            # must not leave the installation without one.
+            others = (
+                User.objects.select_for_update()
+                .filter(role=Role.ADMIN, is_active=True)
+                .exclude(pk=person.pk)
+            )
+            if not list(others.values_list("pk", flat=True)):
+                raise ValidationFailed(
+                    {
+                        "role" if demoted else "is_active": _(
+                            "%(name)s is the last active administrator; make someone else "
+                            "an administrator first."
+                        )
+                        % {"name": person.display_name}
+                    }
+                )
+        before = _staff_snapshot(person)
+        person.name = name
+        person.role = role
+        person.is_superuser = role == Role.ADMIN
+        person.sees_all_teams = sees_all_teams
+        person.is_active = is_active
+        person.language = language
+        person.time_zone = time_zone
+        person.save(
+            update_fields=[
+                "name",
+                "role",
+                "is_superuser",
+                "sees_all_teams",
+                "is_active",
+                "language",
+                "time_zone",
+            ]
+        )
+        person.teams.set(list(teams))
+        record(
+            actor=actor,
+            verb="person.changed",
+            target=person,
+            before=before,
+            after=_staff_snapshot(person),
+        )
     return person
 
 
@@ -243,33 +357,117 @@ def create_organisation(
     return organisation
 
 
-def create_team(*, actor: User | None, name: str, slug: str = "", description: str = "") -> Team:
+TEAM_DESCRIPTION_MAX_CHARS = 2000
+
+
+def _check_team(
+    *, name: str, slug: str, description: str, members: Iterable[User], team: Team | None
+) -> tuple[str, str, str, list[User]]:
+    """The cleaned name, short name, description and members of a team, or every problem.
+
+    ``team`` is the team being changed (None for a new one): its own name is no clash.
+    """
+    errors: dict[str, str] = {}
+    name = clean_line(name)
+    slug_field = "slug" if slug.strip() else "name"
+    if not name:
+        errors["name"] = _("A team needs a name.")
+    elif len(name) > 100:
+        errors["name"] = _("A name can have at most %(max)d characters.") % {"max": 100}
+    if slug.strip() and len(slugify(slug)) > 50:
+        errors["slug"] = _("A short name can have at most %(max)d characters.") % {"max": 50}
+    slug = slugify(slug.strip() or name)[:50].strip("-")
+    if not slug and slug_field not in errors:
+        errors[slug_field] = _("A short name needs at least one letter or digit (a to z, 0 to 9).")
+    description = clean_body(description).strip()
+    if len(description) > TEAM_DESCRIPTION_MAX_CHARS:
+        errors["description"] = _("A description can have at most %(max)d characters.") % {
+            "max": TEAM_DESCRIPTION_MAX_CHARS
+        }
+    people = list(dict.fromkeys(members))
+    if any(not person.is_agent_or_admin for person in people):
+        errors["members"] = _("Only agents and admins can join a team.")
+    if not errors:
+        others = Team.objects.exclude(pk=team.pk) if team is not None else Team.objects.all()
+        if others.filter(name__iexact=name).exists():
+            errors["name"] = _("A team called %(name)s exists already.") % {"name": name}
+        clash = others.filter(slug=slug).first()
+        if clash is not None and slug_field not in errors:
+            errors[slug_field] = _("The short name %(slug)s is taken by the team %(team)s.") % {
+                "slug": slug,
+                "team": clash.name,
+            }
+    if errors:
+        raise ValidationFailed(errors)
+    return name, slug, description, people
+
+
+def _team_snapshot(team: Team) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "slug": team.slug,
+        "description": team.description,
+        "members": sorted(team.members.values_list("public_id", flat=True)),
+        "calendar": team.calendar.public_id if team.calendar else None,
+    }
+
+
+def create_team(
+    *,
+    actor: User | None,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    members: Iterable[User] = (),
+    calendar: Calendar | None = None,
+) -> Team:
+    """Add a team; ``slug`` is made from the name when empty, ``calendar`` None is the default."""
     if actor is not None:
         access.require_admin(actor)
-    name = clean_line(name)
-    if not name:
-        raise ValidationFailed({"name": _("A team needs a name.")})
-    if len(name) > 100:
-        raise ValidationFailed(
-            {"name": _("A name can have at most %(max)d characters.") % {"max": 100}}
-        )
-    field = "slug" if slug else "name"
-    if slug and len(slugify(slug)) > 50:
-        raise ValidationFailed(
-            {"slug": _("A short name can have at most %(max)d characters.") % {"max": 50}}
-        )
-    slug = slugify(slug or name)[:50].strip("-")
-    if not slug:
-        raise ValidationFailed(
-            {field: _("A short name needs at least one letter or digit (a to z, 0 to 9).")}
-        )
-    if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name=name).exists():
-        raise ValidationFailed(
-            {"name": _("A team called %(name)s exists already.") % {"name": name}}
-        )
+    name, slug, description, people = _check_team(
+        name=name, slug=slug, description=description, members=members, team=None
+    )
     with transaction.atomic():
-        team = Team.objects.create(name=name, slug=slug, description=description)
-        record(actor=actor, verb="team.created", target=team, after={"name": name, "slug": slug})
+        team = Team.objects.create(name=name, slug=slug, description=description, calendar=calendar)
+        team.members.set(people)
+        record(actor=actor, verb="team.created", target=team, after=_team_snapshot(team))
+    return team
+
+
+def update_team(
+    *,
+    actor: User,
+    team: Team,
+    name: str,
+    slug: str,
+    description: str,
+    members: Iterable[User],
+    calendar: Calendar | None,
+) -> Team:
+    """Change everything about a team at once: its names, its members and its calendar.
+
+    The checks are :func:`create_team`'s; a new calendar goes through the door every
+    calendar change takes (:func:`~quietdesk.schedule.services.set_team_calendar`), so
+    the due times of the team's open tickets follow.
+    """
+    access.require_admin(actor)
+    name, slug, description, people = _check_team(
+        name=name, slug=slug, description=description, members=members, team=team
+    )
+    with transaction.atomic():
+        before = _team_snapshot(team)
+        team.name, team.slug, team.description = name, slug, description
+        team.save(update_fields=["name", "slug", "description"])
+        team.members.set(people)
+        if team.calendar_id != (calendar.pk if calendar else None):
+            set_team_calendar(actor=actor, team=team, calendar=calendar)
+        record(
+            actor=actor,
+            verb="team.changed",
+            target=team,
+            before=before,
+            after=_team_snapshot(team),
+        )
     return team
 
 

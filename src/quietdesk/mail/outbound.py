@@ -1,4 +1,4 @@
-"""Mail we send: agents' public replies and acknowledgements of new tickets.
+"""Mail we send: agents' public replies, acknowledgements of new tickets, rating requests.
 
 Composing and sending are separate. A change that should send mail stores an
 :class:`~quietdesk.mail.models.OutboundMail` when it commits (the composed mail, with
@@ -9,7 +9,7 @@ carries shows the delivery state in the API.
 Every mail carries a unique ``Message-ID`` (registered as a reference of the ticket, so
 replies to it thread), ``In-Reply-To`` and ``References`` for the conversation, the
 ticket number in the subject, and a ``Reply-To`` with the signed reply token. Automatic
-mail (acknowledgements) says ``Auto-Submitted: auto-replied``, is never sent in answer to
+mail (acknowledgements, rating requests) says ``Auto-Submitted``, is never sent in answer to
 mail that was itself automatic, and is capped per ticket and per recipient.
 
 Everything a customer reads is written in the customer's language.
@@ -29,6 +29,7 @@ from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import Q
 from django.tasks import task
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -37,9 +38,12 @@ from quietdesk import events
 from quietdesk.accounts.models import User
 from quietdesk.mail.inbound import reply_address
 from quietdesk.mail.models import Mailbox, MailReference, OutboundMail, OutboundStatus
+from quietdesk.ratings.models import Score
+from quietdesk.ratings.services import link_token
 from quietdesk.sla import services as sla
 from quietdesk.sla.promise import promise_for
 from quietdesk.tickets.models import Channel, Message, MessageKind, Ticket
+from quietdesk.tickets.states import Status
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ def _thread_ids(ticket: Ticket) -> tuple[str, list[str]]:
     return (chain[-1] if chain else ""), chain
 
 
-def _subject(ticket: Ticket) -> str:
+def _subject(ticket: Ticket, language: str = "") -> str:
     return f"[#{ticket.number}] {ticket.subject}"
 
 
@@ -107,7 +111,7 @@ def _compose(
         to=to,
         cc=cc,
         reply_to=reply_address(mailbox, ticket) if mailbox else "",
-        subject=_subject(ticket) if kind != "acknowledgement" else _ack_subject(ticket, language),
+        subject=_SUBJECTS.get(kind, _subject)(ticket, language),
         body_text=body,
         message_id=message_id,
         in_reply_to=answer_to,
@@ -127,6 +131,17 @@ def _ack_subject(ticket: Ticket, language: str) -> str:
             "number": ticket.number,
             "subject": ticket.subject,
         }
+
+
+def _rating_subject(ticket: Ticket, language: str) -> str:
+    with override(language):
+        return _("[#%(number)s] Solved: how did we do? %(subject)s") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+        }
+
+
+_SUBJECTS = {"acknowledgement": _ack_subject, "rating_request": _rating_subject}
 
 
 def _footer(ticket: Ticket, language: str) -> str:
@@ -214,6 +229,53 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
     )
 
 
+def queue_rating_request(ticket: Ticket, *, now: dt.datetime | None = None) -> OutboundMail | None:
+    """Tell the requester their ticket is solved and offer one link per score.
+
+    Sent once per solving (a ticket reopened and solved again asks again), never to
+    someone who wrote by automatic mail, and within the automatic-mail caps.
+    """
+    requester = ticket.requester
+    if not settings.RATING_REQUESTS or ticket.status != Status.SOLVED:
+        return None
+    if not requester.is_customer or not requester.is_active or not requester.email:
+        return None
+    first = ticket.messages.order_by("id").first()
+    if first is not None and first.channel_metadata.get("automatic"):
+        return None
+    now = now or timezone.now()
+    if not _within_caps(ticket, requester.email, now):
+        logger.warning("Rating request of ticket %s not sent: cap reached", ticket.number)
+        return None
+    language = requester.language
+    token = link_token(ticket)
+    base = settings.SITE_URL + reverse("rate", args=[token])
+    with override(language):
+        lines = [
+            _("Hello %(name)s,") % {"name": requester.display_name},
+            "",
+            _("Ticket #%(number)s is solved. How did we do? One click is enough:")
+            % {"number": ticket.number},
+            "",
+            *(f"{score.label}: {base}?score={score.value}" for score in reversed(Score)),
+            "",
+            _("If the problem is not solved, reply to this email and the ticket opens again."),
+            "",
+            _footer(ticket, language),
+        ]
+    return _compose(
+        ticket=ticket,
+        kind="rating_request",
+        body="\n".join(lines),
+        language=language,
+        to=[requester.email],
+        cc=[],
+        automatic=True,
+        message=None,
+        mailbox=mailbox_for_ticket(ticket),
+    )
+
+
 def _within_caps(ticket: Ticket, address: str, now: dt.datetime) -> bool:
     automatic = OutboundMail.objects.filter(automatic=True)
     if automatic.filter(ticket=ticket).count() >= settings.MAIL_AUTO_REPLIES_PER_TICKET:
@@ -238,10 +300,14 @@ def _message_posted(event: events.Event) -> None:
             queue_reply(message)
 
 
+#: Channels whose new tickets are acknowledged by mail (the portal shows its promise).
+ACKNOWLEDGED_CHANNELS = frozenset({Channel.EMAIL, Channel.WEB_FORM})
+
+
 @events.subscribe("ticket.created")
 def _ticket_created(event: events.Event) -> None:
     # Composed in the background: receiving mail should only store and file it.
-    if event.payload.get("channel", Channel.EMAIL) == Channel.EMAIL:
+    if event.payload.get("channel", Channel.EMAIL) in ACKNOWLEDGED_CHANNELS:
         acknowledge_task.enqueue(event.payload["ticket_id"])
 
 
@@ -249,14 +315,30 @@ def _ticket_created(event: events.Event) -> None:
 def acknowledge_task(ticket_id: int) -> str:
     ticket = (
         Ticket.objects.select_related("requester", "team")
-        .filter(pk=ticket_id, channel=Channel.EMAIL)
+        .filter(pk=ticket_id, channel__in=ACKNOWLEDGED_CHANNELS)
         .first()
     )
     if ticket is None:
-        return "not a mail ticket"
+        return "not acknowledged by mail"
     with transaction.atomic():
         composed = queue_acknowledgement(ticket)
     return "queued" if composed else "not acknowledged"
+
+
+@events.subscribe("ticket.status_changed")
+def _status_changed(event: events.Event) -> None:
+    if event.payload.get("after") == Status.SOLVED and settings.RATING_REQUESTS:
+        rating_request_task.enqueue(event.payload["ticket_id"])
+
+
+@task()
+def rating_request_task(ticket_id: int) -> str:
+    ticket = Ticket.objects.select_related("requester", "team").filter(pk=ticket_id).first()
+    if ticket is None:
+        return "no such ticket"
+    with transaction.atomic():
+        composed = queue_rating_request(ticket)
+    return "queued" if composed else "not asked"
 
 
 # --- Sending -----------------------------------------------------------------------------------
@@ -282,7 +364,9 @@ def build(outbound: OutboundMail) -> EmailMessage:
     if outbound.references:
         headers["References"] = outbound.references
     if outbound.automatic:
-        headers["Auto-Submitted"] = "auto-replied"
+        # RFC 3834: an acknowledgement answers a mail; a rating request answers none.
+        replied = outbound.kind == "acknowledgement"
+        headers["Auto-Submitted"] = "auto-replied" if replied else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
     if outbound.language:
         headers["Content-Language"] = outbound.language

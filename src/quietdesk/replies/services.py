@@ -17,7 +17,7 @@ from quietdesk.accounts.models import Team, User
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.replies.models import CannedReply
-from quietdesk.text import clean_body, clean_line
+from quietdesk.text import clean_body, clean_line, pick_language
 from quietdesk.tickets.models import Ticket
 
 #: What a canned reply may contain, and what each placeholder becomes.
@@ -117,11 +117,7 @@ class Filled:
 
 def fill(reply: CannedReply, *, ticket: Ticket, agent: User) -> Filled:
     """The reply's text in the customer's language (else the default, else any), filled in."""
-    wanted = ticket.requester.language
-    language = next(
-        (code for code in (wanted, settings.LANGUAGE_CODE) if reply.texts.get(code)),
-        next(iter(reply.texts), settings.LANGUAGE_CODE),
-    )
+    language = pick_language(reply.texts, ticket.requester.language, settings.LANGUAGE_CODE)
     values = {
         "customer.first_name": _first_name(ticket.requester),
         "customer.name": ticket.requester.name or ticket.requester.email,

@@ -9,7 +9,7 @@ which delivers them only after the commit.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 from django.conf import settings
@@ -498,11 +498,30 @@ def set_priority(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
 
 def set_tags(*, ticket: Ticket, actor: User, tags: Iterable[str]) -> Ticket:
     """Replace the ticket's tags with ``tags`` (normalised to lower case)."""
-    access.require_can_manage(actor, ticket)
     names = normalise_tags(tags)
+    return _retag(ticket, actor, lambda _current: names)
+
+
+def change_tags(
+    *, ticket: Ticket, actor: User, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> Ticket:
+    """Add and remove some tags, keeping the others (read under the ticket's lock, so two
+    agents tagging the same ticket at once both keep their tag)."""
+    added = normalise_tags(add)
+    removed = set(normalise_tags(remove))
+    return _retag(
+        ticket,
+        actor,
+        lambda current: normalise_tags(n for n in [*current, *added] if n not in removed),
+    )
+
+
+def _retag(ticket: Ticket, actor: User, compute: Callable[[list[str]], list[str]]) -> Ticket:
+    access.require_can_manage(actor, ticket)
     with transaction.atomic():
         ticket = _locked_open_ticket(ticket)
         before = sorted(ticket.tags.values_list("name", flat=True))
+        names = compute(before)
         if before == names:
             return ticket
         ticket.tags.set(_tags_named(names))

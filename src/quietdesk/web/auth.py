@@ -16,7 +16,7 @@ PER_CLIENT = 30
 WINDOW = 15 * 60
 
 
-def _client(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str:
     """The client's address; behind a reverse proxy, the one the proxy saw."""
     if settings.BEHIND_PROXY:
         forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
@@ -25,11 +25,25 @@ def _client(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
+def too_many(key: str, limit: int) -> bool:
+    """Whether ``key`` has been counted ``limit`` times in its current window."""
+    return int(cache.get(key, 0)) >= limit
+
+
+def count(key: str, window: int) -> None:
+    """Count one more attempt under ``key``; the count lasts ``window`` seconds."""
+    cache.add(key, 0, window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+
+
 def _keys(request: HttpRequest) -> list[tuple[str, int]]:
     address = str(request.POST.get("username", "")).strip().lower()[:254]
     return [
         (f"login-failures:address:{address}", PER_ADDRESS),
-        (f"login-failures:client:{_client(request)}", PER_CLIENT),
+        (f"login-failures:client:{client_address(request)}", PER_CLIENT),
     ]
 
 
@@ -40,7 +54,7 @@ class RateLimitedLoginView(LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         keys = _keys(request)
-        if any(int(cache.get(key, 0)) >= limit for key, limit in keys):
+        if any(too_many(key, limit) for key, limit in keys):
             # An unbound form: the password is not even checked (nor hashed) now.
             form = self.form_class(request, initial={"username": request.POST.get("username")})
             response = self.render_to_response(
@@ -56,9 +70,5 @@ class RateLimitedLoginView(LoginView):
             cache.delete(keys[0][0])  # the address starts afresh; the client count stays
         else:
             for key, _limit in keys:
-                cache.add(key, 0, WINDOW)
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.set(key, 1, WINDOW)
+                count(key, WINDOW)
         return response

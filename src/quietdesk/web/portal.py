@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -30,38 +29,25 @@ from quietdesk import access
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
 from quietdesk.errors import DomainError
+from quietdesk.intake import services as intake
 from quietdesk.mail.outbound import connection
+from quietdesk.ratings import services as ratings
+from quietdesk.ratings.models import Score
 from quietdesk.sla import services as sla
 from quietdesk.sla.promise import promise_for
 from quietdesk.tickets import services as tickets
 from quietdesk.tickets.models import Channel, Ticket
 from quietdesk.tickets.queries import timeline, with_ticket_relations
 from quietdesk.tickets.states import Status
-from quietdesk.web.workspace import load_ticket, report
+from quietdesk.web.guards import customer_only, signed_in_user
+from quietdesk.web.workspace import load_ticket, report, submission_and_rating
 
 logger = logging.getLogger(__name__)
 
 type View = Callable[..., HttpResponse]
 
 
-def customer_only(view: View) -> View:
-    """Signed-in customers; others are asked to sign in (staff go to their inbox)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
-            return redirect(f"{reverse('portal-sign-in')}?next={request.path}")
-        if user.is_agent_or_admin:
-            return redirect("inbox")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def customer(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - customer_only checked it
-    return request.user
+customer = signed_in_user
 
 
 def _promise(ticket: Ticket, reader: User) -> Any:
@@ -180,12 +166,22 @@ def portal_new(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "web/portal/new.html",
-                {"subject": request.POST.get("subject", ""), "body": request.POST.get("body", "")},
+                {
+                    "subject": request.POST.get("subject", ""),
+                    "body": request.POST.get("body", ""),
+                    "forms": _forms(reader),
+                },
                 status=400,
             )
         messages.success(request, _("Thank you. Your request is #%(n)s.") % {"n": ticket.number})
         return redirect("portal-ticket", ticket_id=ticket.public_id)
-    return render(request, "web/portal/new.html", {})
+    return render(request, "web/portal/new.html", {"forms": _forms(reader)})
+
+
+def _forms(reader: User) -> list[tuple[str, str]]:
+    """The published forms as (address, title in the reader's language)."""
+    language = get_language() or reader.language
+    return [(f.slug, intake.title(f, language)) for f in intake.published_forms(reader)]
 
 
 @require_GET
@@ -193,6 +189,8 @@ def portal_new(request: HttpRequest) -> HttpResponse:
 def portal_ticket(request: HttpRequest, ticket_id: str) -> HttpResponse:
     reader = customer(request)
     ticket = load_ticket(reader, ticket_id)
+    mine = ticket.requester_id == reader.pk
+    submission, rating = submission_and_rating(ticket)
     return render(
         request,
         "web/portal/ticket.html",
@@ -200,8 +198,13 @@ def portal_ticket(request: HttpRequest, ticket_id: str) -> HttpResponse:
             "ticket": ticket,
             "entries": timeline(reader, ticket)[0],
             "promise": _promise(ticket, reader),
-            "can_solve": ticket.requester_id == reader.pk
-            and ticket.status not in (Status.SOLVED, Status.CLOSED),
+            "can_solve": mine and ticket.status not in ratings.RATEABLE,
+            "rating_token": ratings.link_token(ticket)
+            if mine and ticket.status in ratings.RATEABLE
+            else "",
+            "scores": list(reversed(Score)),
+            "submission": submission,
+            "rating": rating,
         },
     )
 

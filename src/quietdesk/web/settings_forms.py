@@ -1,4 +1,5 @@
-"""Forms of the admin settings screens for business hours and SLA policies.
+"""Forms of the admin settings screens (business hours, SLA policies, canned replies,
+teams, agents and mailboxes).
 
 They only turn what the browser sent into the services' input types; every rule (time
 zones, overlaps, targets) is checked by the services, whose field-level errors the views
@@ -11,20 +12,35 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import holidays
 from babel import Locale
 from django import forms
+from django.conf import settings
+from django.db.models import Field, Model
+from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from quietdesk.accounts.models import Organisation, Team, known_time_zones
+from quietdesk.accounts.models import (
+    STAFF_ROLES,
+    Organisation,
+    Role,
+    Team,
+    User,
+    known_time_zones,
+)
+from quietdesk.errors import ValidationFailed
+from quietdesk.mail.models import Mailbox
 from quietdesk.schedule.hours import Opening
 from quietdesk.schedule.models import Calendar
 from quietdesk.schedule.services import SpecialDayIn
 from quietdesk.sla.models import ClockKind, Policy
 from quietdesk.tickets.models import Channel, Priority
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SLOTS = 3  # opening intervals a weekday can hold on the form
 SPECIAL_LINE = re.compile(
@@ -352,3 +368,193 @@ class CannedReplyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+
+
+# --- Teams, agents, mailboxes ---------------------------------------------------------------
+# Labels and help texts come from the models where they say it well: the same words as
+# the rest of the application, translated once.
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):  # a reverse relation has no label of its own
+        raise TypeError(name)
+    return field
+
+
+def _label(model: type[Model], name: str) -> StrOrPromise:
+    return capfirst(_field(model, name).verbose_name)
+
+
+def _help(model: type[Model], name: str) -> StrOrPromise:
+    return _field(model, name).help_text
+
+
+def add_service_errors(form: forms.Form, refused: ValidationFailed) -> None:
+    """Show each of a service's field errors next to its field (on top when it has none)."""
+    for name, message in refused.fields.items():
+        form.add_error(name if name in form.fields else None, str(message))
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField[User]):
+    """Agents and admins by name; inactive ones stay listed (and kept) but say so."""
+
+    def label_from_instance(self, obj: User) -> str:
+        if obj.is_active:
+            return obj.display_name
+        return _("%(name)s (inactive)") % {"name": obj.display_name}
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    slug = forms.CharField(
+        label=_label(Team, "slug"),
+        max_length=50,
+        required=False,
+        help_text=gettext_lazy("Used in the API; made from the name when left empty."),
+    )
+    description = forms.CharField(
+        label=_label(Team, "description"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    members = StaffChoiceField(
+        label=_label(Team, "members"),
+        queryset=User.objects.filter(role__in=STAFF_ROLES).order_by("name", "email"),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Agents see the tickets of their teams."),
+    )
+    calendar = forms.ModelChoiceField(
+        label=gettext_lazy("Business hours"),
+        queryset=Calendar.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        empty_label=gettext_lazy("The default calendar"),
+    )
+
+
+def team_initial(team: Team) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "slug": team.slug,
+        "description": team.description,
+        "members": list(team.members.all()),
+        "calendar": team.calendar,
+    }
+
+
+def staff_role_choices() -> list[tuple[str, str]]:
+    return [(Role.AGENT.value, str(Role.AGENT.label)), (Role.ADMIN.value, str(Role.ADMIN.label))]
+
+
+class AgentForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    role = forms.ChoiceField(
+        label=_label(User, "role"),
+        choices=staff_role_choices,
+        help_text=gettext_lazy("Administrators see every ticket and change these settings."),
+    )
+    teams = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Teams"),
+        queryset=Team.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sees_all_teams = forms.BooleanField(
+        label=_label(User, "sees_all_teams"),
+        required=False,
+        help_text=_help(User, "sees_all_teams"),
+    )
+    language = forms.ChoiceField(label=_label(User, "language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"), choices=zone_choices, initial="Europe/Paris"
+    )
+    is_active = forms.BooleanField(
+        label=_label(User, "is_active"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy(
+            "An inactive person cannot sign in; their tickets and history are kept."
+        ),
+    )
+
+
+class NewAgentForm(AgentForm):
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
+    field_order = ("email", "name")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["is_active"]  # a new person starts active
+
+
+def agent_initial(person: User) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "role": person.role,
+        "teams": list(person.teams.all()),
+        "sees_all_teams": person.sees_all_teams,
+        "language": person.language,
+        "time_zone": person.time_zone,
+        "is_active": person.is_active,
+    }
+
+
+class MailboxForm(forms.Form):
+    address = forms.EmailField(label=_label(Mailbox, "address"), max_length=254)
+    name = forms.CharField(
+        label=_label(Mailbox, "name"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("The name customers see next to the address."),
+    )
+    team = forms.ModelChoiceField(
+        label=_label(Mailbox, "team"),
+        queryset=Team.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        empty_label=gettext_lazy("No team: new tickets wait for triage"),
+        help_text=gettext_lazy("New tickets from this address go to this team."),
+    )
+    language = forms.ChoiceField(
+        label=_label(Mailbox, "language"),
+        choices=settings.LANGUAGES,
+        help_text=gettext_lazy("For customers whose first mail does not say its language."),
+    )
+    send_acknowledgement = forms.BooleanField(
+        label=_label(Mailbox, "send_acknowledgement"), required=False, initial=True
+    )
+    imap_host = forms.CharField(
+        label=_label(Mailbox, "imap_host"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy(
+            "Empty when mail reaches Quietdesk through its own SMTP server instead."
+        ),
+    )
+    imap_port = forms.IntegerField(
+        label=_label(Mailbox, "imap_port"), min_value=1, max_value=65535, initial=993
+    )
+    imap_tls = forms.BooleanField(label=_label(Mailbox, "imap_tls"), required=False, initial=True)
+    imap_user = forms.CharField(label=_label(Mailbox, "imap_user"), max_length=255, required=False)
+    imap_password_variable = forms.CharField(
+        label=_label(Mailbox, "imap_password_variable"),
+        max_length=100,
+        required=False,
+        help_text=_help(Mailbox, "imap_password_variable"),
+    )
+    imap_folder = forms.CharField(
+        label=_label(Mailbox, "imap_folder"), max_length=255, required=False, initial="INBOX"
+    )
+
+
+def mailbox_initial(mailbox: Mailbox) -> dict[str, Any]:
+    fields = (
+        "address name language send_acknowledgement imap_host imap_port imap_tls imap_user "
+        "imap_password_variable imap_folder"
+    )
+    return {field: getattr(mailbox, field) for field in fields.split()} | {"team": mailbox.team}

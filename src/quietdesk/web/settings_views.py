@@ -7,13 +7,9 @@ Thin adapters: the forms read the request, the services check and save, and a
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from babel.units import format_unit
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -21,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quietdesk import access
-from quietdesk.accounts.models import Role, Team, User
+from quietdesk.accounts.models import Team, User
 from quietdesk.errors import NotFound, ValidationFailed
 from quietdesk.replies import services as replies
 from quietdesk.replies.models import CannedReply
@@ -31,24 +27,12 @@ from quietdesk.sla import services as sla
 from quietdesk.sla.models import ClockKind, Policy
 from quietdesk.tickets.models import Channel, Priority
 from quietdesk.web import settings_forms as forms
+from quietdesk.web.guards import admin_only, signed_in_user
 
 type View = Callable[..., HttpResponse]
 
 
-def admin_only(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not isinstance(request.user, User) or request.user.role != Role.ADMIN:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - admin_only checked it
-    return request.user
+_me = signed_in_user
 
 
 # --- Business hours --------------------------------------------------------------------------

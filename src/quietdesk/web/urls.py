@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from quietdesk.web import auth, portal, settings_views, views, workspace
+from quietdesk.web import (
+    auth,
+    intake,
+    portal,
+    settings_intake,
+    settings_mail,
+    settings_people,
+    settings_views,
+    views,
+    workspace,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -45,6 +55,10 @@ urlpatterns = [
     path("portal/requests/<str:ticket_id>/", portal.portal_ticket, name="portal-ticket"),
     path("portal/requests/<str:ticket_id>/reply", portal.portal_reply, name="portal-reply"),
     path("portal/requests/<str:ticket_id>/solve", portal.portal_solve, name="portal-solve"),
+    # Intake forms and ratings (no sign-in needed)
+    path("forms/<slug:slug>/", intake.form_page, name="intake-form"),
+    path("forms/<slug:slug>/sent", intake.form_sent, name="intake-form-sent"),
+    path("rate/<str:token>", intake.rate_page, name="rate"),
     path(
         "attachments/<str:attachment_id>/download",
         views.download_attachment,
@@ -75,6 +89,14 @@ urlpatterns = [
         settings_views.canned_reply_delete,
         name="settings-reply-delete",
     ),
+    path("settings/forms/", settings_intake.forms_list, name="settings-forms"),
+    path("settings/forms/new", settings_intake.form_edit, name="settings-form-new"),
+    path("settings/forms/<str:form_id>/", settings_intake.form_edit, name="settings-form"),
+    path(
+        "settings/forms/<str:form_id>/delete",
+        settings_intake.form_delete,
+        name="settings-form-delete",
+    ),
     path("settings/sla/", settings_views.policies, name="settings-policies"),
     path("settings/sla/new", settings_views.policy_edit, name="settings-policy-new"),
     path("settings/sla/<str:policy_id>/", settings_views.policy_edit, name="settings-policy"),
@@ -82,5 +104,23 @@ urlpatterns = [
         "settings/sla/<str:policy_id>/delete",
         settings_views.policy_delete,
         name="settings-policy-delete",
+    ),
+    path("settings/teams/", settings_people.teams, name="settings-teams"),
+    path("settings/teams/new", settings_people.team_edit, name="settings-team-new"),
+    path("settings/teams/<str:team_id>/", settings_people.team_edit, name="settings-team"),
+    path("settings/agents/", settings_people.agents, name="settings-agents"),
+    path("settings/agents/new", settings_people.agent_edit, name="settings-agent-new"),
+    path("settings/agents/<str:person_id>/", settings_people.agent_edit, name="settings-agent"),
+    path("settings/mailboxes/", settings_mail.mailboxes, name="settings-mailboxes"),
+    path("settings/mailboxes/new", settings_mail.mailbox_edit, name="settings-mailbox-new"),
+    path(
+        "settings/mailboxes/<str:mailbox_id>/",
+        settings_mail.mailbox_edit,
+        name="settings-mailbox",
+    ),
+    path(
+        "settings/mailboxes/<str:mailbox_id>/delete",
+        settings_mail.mailbox_delete,
+        name="settings-mailbox-delete",
     ),
 ]

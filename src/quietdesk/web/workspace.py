@@ -8,14 +8,11 @@ services' and ``access``'s business; a view never filters tickets by itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -27,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from quietdesk import access
 from quietdesk.accounts.models import Team, User
 from quietdesk.errors import DomainError, NotFound, ValidationFailed
+from quietdesk.intake.models import Submission
+from quietdesk.ratings.models import Rating
 from quietdesk.replies import services as replies
 from quietdesk.sla import services as sla
 from quietdesk.tickets import inbox
@@ -39,6 +38,7 @@ from quietdesk.tickets.queries import (
     with_ticket_relations,
 )
 from quietdesk.tickets.states import Status, allowed_next
+from quietdesk.web.guards import signed_in_user, staff_only
 
 type View = Callable[..., HttpResponse]
 
@@ -48,25 +48,7 @@ FOLD_AFTER = 80
 SHOWN_WHEN_FOLDED = 40
 
 
-def staff_only(view: View) -> View:
-    """Agents and admins; a signed-in customer is sent to their portal."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not user.is_active:
-            raise PermissionDenied
-        if not user.is_agent_or_admin:
-            return redirect("portal")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - staff_only checked it
-    return request.user
+me = signed_in_user
 
 
 def report(request: HttpRequest, error: DomainError) -> None:
@@ -190,12 +172,9 @@ def _bulk_one(reader: User, ticket: Ticket, action: str, data: Any) -> None:
     elif action == "status":
         tickets.change_status(ticket=ticket, actor=reader, status=data.get("status", ""))
     elif action == "add_tag":
-        names = [t.name for t in ticket.tags.all()]
-        tickets.set_tags(ticket=ticket, actor=reader, tags=[*names, data.get("tag", "")])
+        tickets.change_tags(ticket=ticket, actor=reader, add=[data.get("tag", "")])
     elif action == "remove_tag":
-        unwanted = data.get("tag", "").strip().lower()
-        names = [t.name for t in ticket.tags.all() if t.name != unwanted]
-        tickets.set_tags(ticket=ticket, actor=reader, tags=names)
+        tickets.change_tags(ticket=ticket, actor=reader, remove=[data.get("tag", "")])
     else:
         raise ValidationFailed({"action": _("Choose an action.")})
 
@@ -254,6 +233,7 @@ def ticket_page(request: HttpRequest, ticket_id: str) -> HttpResponse:
         fold_after=None if request.GET.get("whole") else FOLD_AFTER,
         keep=SHOWN_WHEN_FOLDED,
     )
+    submission, rating = submission_and_rating(ticket)
     referred: set[str] = set()
     for entry in entries:
         if entry.event is not None and entry.event.verb == "ticket.assigned":
@@ -278,6 +258,8 @@ def ticket_page(request: HttpRequest, ticket_id: str) -> HttpResponse:
             "kinds": [(kind.value, kind.label) for kind in (MessageKind.REPLY, MessageKind.NOTE)],
             "draft": request.session.pop(f"draft-{ticket.public_id}", ""),
             "canned": list(replies.visible_replies(reader)),
+            "submission": submission,
+            "rating": rating,
         },
     )
 
@@ -297,7 +279,16 @@ def load_ticket(reader: User, ticket_id: str) -> Ticket:
         ticket = access.get_ticket(reader, ticket_id)
     except NotFound:
         raise Http404 from None
-    return with_ticket_relations(Ticket.objects.filter(pk=ticket.pk)).get()
+    return (
+        with_ticket_relations(Ticket.objects.filter(pk=ticket.pk))
+        .select_related("submission__form", "rating")
+        .get()
+    )
+
+
+def submission_and_rating(ticket: Ticket) -> tuple[Submission | None, Rating | None]:
+    """What a form and a rating added to a ticket loaded by :func:`load_ticket`."""
+    return getattr(ticket, "submission", None), getattr(ticket, "rating", None)
 
 
 @require_POST

@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import Organisation, Role, Team, User
+from quietdesk.intake import services as intake
+from quietdesk.ratings import services as ratings
+from quietdesk.replies import services as replies
 from quietdesk.schedule import services as schedule
 from quietdesk.sla import services as sla
 from quietdesk.tickets import services as tickets
@@ -227,7 +230,88 @@ class Command(BaseCommand):
             )
         self._service_levels(admin, teams)
         self._threads(teams)
+        self._forms_replies_and_ratings(admin, teams)
         return True
+
+    def _forms_replies_and_ratings(self, admin: User, teams: dict[str, Team]) -> None:
+        """A bilingual intake form and one ticket it opened, a canned reply, a rating."""
+        form = intake.save_form(
+            actor=admin,
+            data=intake.FormIn(
+                slug="change-request",
+                titles={"en": "Ask for a change to your site", "fr": "Demander une modification"},
+                intros={
+                    "en": "Tell us what to change; we answer within one business day.",
+                    "fr": "Dites-nous quoi modifier : nous répondons sous un jour ouvré.",
+                },
+                team=teams["projects"],
+                tags=["change-request"],
+                fields=[
+                    intake.FieldIn(
+                        key="page",
+                        kind="text",
+                        labels={"en": "Which page?", "fr": "Quelle page ?"},
+                        required=True,
+                    ),
+                    intake.FieldIn(
+                        key="kind",
+                        kind="choice",
+                        labels={"en": "What kind of change?", "fr": "Quel type de modification ?"},
+                        required=True,
+                        choices=[
+                            intake.ChoiceIn("text", {"en": "Text", "fr": "Texte"}),
+                            intake.ChoiceIn("design", {"en": "Design", "fr": "Mise en page"}),
+                            intake.ChoiceIn("feature", {"en": "New feature", "fr": "Fonction"}),
+                        ],
+                    ),
+                    intake.FieldIn(
+                        key="details",
+                        kind="long_text",
+                        labels={"en": "Details", "fr": "Détails"},
+                        helps={
+                            "en": "Links and examples help.",
+                            "fr": "Liens et exemples bienvenus.",
+                        },
+                    ),
+                    intake.FieldIn(
+                        key="file", kind="file", labels={"en": "A file", "fr": "Un fichier"}
+                    ),
+                ],
+            ),
+        )
+        intake.submit(
+            form,
+            requester=User.objects.get(email="paul@cafe-lumiere.example"),
+            answers={
+                "page": "/menu",
+                "kind": "text",
+                "details": "Les prix du menu d'hiver changent au 1er décembre.",
+            },
+            uploads={},
+            language="fr",
+        )
+        replies.save_reply(
+            actor=admin,
+            data=replies.CannedReplyIn(
+                name="We are on it",
+                texts={
+                    "en": "Hello {{ customer.first_name }},\n\nThank you: we are looking into "
+                    "ticket {{ ticket.number }} and will come back to you today.\n\n"
+                    "{{ agent.first_name }}",
+                    "fr": "Bonjour {{ customer.first_name }},\n\nMerci : nous regardons le "
+                    "ticket {{ ticket.number }} et revenons vers vous aujourd'hui.\n\n"
+                    "{{ agent.first_name }}",
+                },
+            ),
+        )
+        solved = Ticket.objects.filter(status=Status.SOLVED).first()
+        if solved is not None:
+            ratings.rate(
+                ticket=solved,
+                person_id=solved.requester_id,
+                score=5,
+                comment="Quick and clear, thank you.",
+            )
 
     def _service_levels(self, admin: User, teams: dict[str, Team]) -> None:
         """Paris office hours for Support and Billing, and two SLA policies."""

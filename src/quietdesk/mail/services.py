@@ -1,0 +1,206 @@
+"""Mailboxes: the addresses customers write to, their team, and where their mail is fetched.
+
+The IMAP password is never stored nor shown: a mailbox names the environment variable
+that holds it (``<name>`` or ``<name>_FILE``, read by :mod:`quietdesk.mail.imap` when it
+polls). The name must start with :data:`PASSWORD_VARIABLE_PREFIX`, so that a mailbox
+cannot be pointed at another secret of the installation (``QUIETDESK_SECRET_KEY``, a
+database URL) and have the poller send it to an IMAP server of anyone's choosing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from quietdesk import access
+from quietdesk.accounts.models import Team, User
+from quietdesk.accounts.services import find_person_by_email, normalise_email
+from quietdesk.audit.services import record
+from quietdesk.errors import ValidationFailed
+from quietdesk.mail.models import Mailbox
+from quietdesk.text import clean_line
+
+PASSWORD_VARIABLE_PREFIX = "QUIETDESK_IMAP_PASSWORD_"  # noqa: S105 - a name's prefix
+VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+DEFAULT_FOLDER = "INBOX"
+
+
+@dataclass(frozen=True)
+class MailboxIn:
+    address: str
+    name: str = ""
+    team: Team | None = None
+    language: str = ""  # empty: the installation's language
+    send_acknowledgement: bool = True
+    imap_host: str = ""  # empty: mail arrives through the SMTP listener, not fetched
+    imap_port: int = 993
+    imap_tls: bool = True
+    imap_user: str = ""
+    imap_folder: str = DEFAULT_FOLDER
+    imap_password_variable: str = ""
+
+
+class PasswordSource(enum.StrEnum):
+    """Where the IMAP poller of this process would find the password (never the value)."""
+
+    VARIABLE = "variable"  # the variable itself is set
+    FILE = "file"  # <name>_FILE is set: the password is read from that file
+    MISSING = "missing"  # neither: the poller cannot sign in
+    NONE = "none"  # the mailbox names no variable
+
+
+def password_source(mailbox: Mailbox) -> PasswordSource:
+    """The rule of :func:`quietdesk.mail.imap.password_for`, without reading any secret."""
+    name = mailbox.imap_password_variable
+    if not name:
+        return PasswordSource.NONE
+    if name in os.environ:
+        return PasswordSource.VARIABLE
+    if os.environ.get(f"{name}_FILE"):
+        return PasswordSource.FILE
+    return PasswordSource.MISSING
+
+
+def save_mailbox(*, actor: User, data: MailboxIn, mailbox: Mailbox | None = None) -> Mailbox:
+    """Create a mailbox from ``data``, or change ``mailbox`` to it; every problem at once.
+
+    Moving a mailbox to another IMAP server, account or folder starts reading that folder
+    from its first message (as a new mailbox does): the UIDs remembered belong to the old
+    one, and mail already stored is recognised by its content and not stored twice.
+    """
+    access.require_admin(actor)
+    cleaned = _check(data, mailbox)
+    with transaction.atomic():
+        before = snapshot(mailbox) if mailbox is not None else None
+        target = mailbox or Mailbox()
+        moved = (target.imap_host, target.imap_user, target.imap_folder) != (
+            cleaned.imap_host,
+            cleaned.imap_user,
+            cleaned.imap_folder,
+        )
+        for field in dataclasses.fields(cleaned):
+            setattr(target, field.name, getattr(cleaned, field.name))
+        if mailbox is not None and moved:
+            target.imap_uidvalidity = None
+            target.imap_last_uid = 0
+        try:
+            with transaction.atomic():
+                target.save()
+        except IntegrityError:  # the same address saved by someone else meanwhile
+            raise ValidationFailed({"address": _("Another mailbox has this address.")}) from None
+        record(
+            actor=actor,
+            verb="mailbox.changed" if before else "mailbox.created",
+            target=target,
+            before=before,
+            after=snapshot(target),
+        )
+    return target
+
+
+def delete_mailbox(*, actor: User, mailbox: Mailbox) -> None:
+    """Remove a mailbox; the mail it received stays stored (no longer linked to it)."""
+    access.require_admin(actor)
+    with transaction.atomic():
+        record(actor=actor, verb="mailbox.deleted", target=mailbox, before=snapshot(mailbox))
+        mailbox.delete()
+
+
+def snapshot(mailbox: Mailbox) -> dict[str, Any]:
+    """What the audit trail keeps of a mailbox: the variable's name, never its value."""
+    return {
+        "address": mailbox.address,
+        "name": mailbox.name,
+        "team": mailbox.team.public_id if mailbox.team else None,
+        "language": mailbox.language,
+        "send_acknowledgement": mailbox.send_acknowledgement,
+        "imap_host": mailbox.imap_host,
+        "imap_port": mailbox.imap_port,
+        "imap_tls": mailbox.imap_tls,
+        "imap_user": mailbox.imap_user,
+        "imap_folder": mailbox.imap_folder,
+        "imap_password_variable": mailbox.imap_password_variable,
+    }
+
+
+def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
+    """``data`` cleaned, or ValidationFailed naming every field in error."""
+    errors: dict[str, str] = {}
+    address = ""
+    try:
+        address = normalise_email(data.address)
+    except ValidationFailed as refused:
+        errors["address"] = str(refused.fields["email"])
+    if address:
+        others = Mailbox.objects.exclude(pk=mailbox.pk) if mailbox else Mailbox.objects.all()
+        person = find_person_by_email(address)
+        if others.filter(address__iexact=address).exists():
+            errors["address"] = _("Another mailbox has this address.")
+        elif person is not None:
+            # Mail from that person would arrive at their own helpdesk mailbox, and our
+            # replies to them would come back in: an address is a person's or a mailbox's.
+            errors["address"] = _(
+                "%(name)s writes from this address; a mailbox needs an address of its own."
+            ) % {"name": person.display_name}
+    name = clean_line(data.name)
+    if len(name) > 100:
+        errors["name"] = _("A name can have at most %(max)d characters.") % {"max": 100}
+    codes = [code for code, _name in settings.LANGUAGES]
+    language = data.language or settings.LANGUAGE_CODE
+    if language not in codes:
+        errors["language"] = _("Unknown language %(code)s; available: %(codes)s.") % {
+            "code": language,
+            "codes": ", ".join(codes),
+        }
+    host = data.imap_host.strip()
+    if len(host) > 255 or (host and not HOST_NAME.fullmatch(host)):
+        errors["imap_host"] = _("Write only the server's name, such as imap.example.com.")
+    if not 1 <= data.imap_port <= 65535:
+        errors["imap_port"] = _("A port is a number from 1 to 65535.")
+    user = data.imap_user.strip()
+    if len(user) > 255:
+        errors["imap_user"] = _("A name can have at most %(max)d characters.") % {"max": 255}
+    folder = clean_line(data.imap_folder) or DEFAULT_FOLDER
+    if len(folder) > 255:
+        errors["imap_folder"] = _("A name can have at most %(max)d characters.") % {"max": 255}
+    variable = data.imap_password_variable.strip()
+    if variable and (
+        not VARIABLE_NAME.fullmatch(variable)
+        or not variable.startswith(PASSWORD_VARIABLE_PREFIX)
+        or len(variable) == len(PASSWORD_VARIABLE_PREFIX)
+        or len(variable) > 100
+    ):
+        errors["imap_password_variable"] = _(
+            "Write the name of an environment variable, not the password: capital letters, "
+            "digits and underscores, starting with %(prefix)s (such as %(example)s)."
+        ) % {"prefix": PASSWORD_VARIABLE_PREFIX, "example": f"{PASSWORD_VARIABLE_PREFIX}SUPPORT"}
+    if host:
+        needed = _("Needed to sign in to the IMAP server.")
+        if not user:
+            errors.setdefault("imap_user", needed)
+        if not variable:
+            errors.setdefault("imap_password_variable", needed)
+    if errors:
+        raise ValidationFailed(errors)
+    return MailboxIn(
+        address=address,
+        name=name,
+        team=data.team,
+        language=language,
+        send_acknowledgement=data.send_acknowledgement,
+        imap_host=host,
+        imap_port=data.imap_port,
+        imap_tls=data.imap_tls,
+        imap_user=user,
+        imap_folder=folder,
+        imap_password_variable=variable,
+    )

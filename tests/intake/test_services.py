@@ -1,0 +1,193 @@
+"""Building intake forms and opening tickets from them."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from quietdesk.errors import NotAllowed, ValidationFailed
+from quietdesk.intake import services as intake
+from quietdesk.intake.models import IntakeForm, Submission
+from quietdesk.tickets.models import Attachment, Channel
+
+pytestmark = pytest.mark.django_db
+
+
+def bug_form(world, **overrides) -> IntakeForm:
+    data = {
+        "slug": "bug-report",
+        "titles": {"en": "Report a bug", "fr": "Signaler un bug"},
+        "team": world.support,
+        "tags": ["bug", "Website"],
+        "fields": [
+            intake.FieldIn(
+                key="summary",
+                kind="text",
+                labels={"en": "Summary", "fr": "Résumé"},
+                required=True,
+            ),
+            intake.FieldIn(
+                key="product",
+                kind="choice",
+                labels={"en": "Product", "fr": "Produit"},
+                required=True,
+                choices=[
+                    intake.ChoiceIn("pro", {"en": "Quietdesk Pro", "fr": "Quietdesk Pro"}),
+                    intake.ChoiceIn("free", {"en": "Free plan", "fr": "Offre gratuite"}),
+                ],
+            ),
+            intake.FieldIn(key="details", kind="long_text", labels={"en": "What happened?"}),
+            intake.FieldIn(key="screenshot", kind="file", labels={"en": "Screenshot"}),
+        ],
+    }
+    data.update(overrides)
+    return intake.save_form(actor=world.admin, data=intake.FormIn(**data))
+
+
+def test_a_submission_opens_a_ticket_for_the_topics_team_with_structured_answers(world):
+    form = bug_form(world)
+    ticket = intake.submit(
+        form,
+        requester=world.customer,
+        answers={"summary": "  Export   fails ", "product": "pro", "details": "Line 1\nLine 2"},
+        uploads={"screenshot": SimpleUploadedFile("screen.png", b"\x89PNG", "image/png")},
+        language="fr",
+    )
+    assert ticket.team == world.support
+    assert ticket.channel == Channel.WEB_FORM
+    assert ticket.requester == world.customer
+    assert sorted(t.name for t in ticket.tags.all()) == ["bug", "website"]
+    assert ticket.subject == "Signaler un bug — Export fails"
+    submission = Submission.objects.get(ticket=ticket)
+    assert submission.form == form and submission.language == "fr"
+    assert submission.answers == [
+        {"key": "summary", "kind": "text", "label": "Résumé", "value": "Export fails"},
+        {
+            "key": "product",
+            "kind": "choice",
+            "label": "Produit",
+            "choice": "pro",
+            "value": "Quietdesk Pro",
+        },
+        # No French label: the default language's is shown and kept.
+        {
+            "key": "details",
+            "kind": "long_text",
+            "label": "What happened?",
+            "value": "Line 1\nLine 2",
+        },
+        {"key": "screenshot", "kind": "file", "label": "Screenshot", "value": "screen.png"},
+    ]
+    opening = ticket.messages.get()
+    assert "Résumé\nExport fails" in opening.body_text
+    assert "Produit\nQuietdesk Pro" in opening.body_text
+    assert Attachment.objects.get(message=opening).filename == "screen.png"
+
+
+def test_each_refused_answer_is_named_and_nothing_is_opened(world):
+    form = bug_form(world)
+    with pytest.raises(ValidationFailed) as refused:
+        intake.submit(
+            form,
+            requester=world.customer,
+            answers={"summary": "   ", "product": "enterprise", "details": "x" * 20_001},
+            uploads={},
+            language="en",
+        )
+    assert set(refused.value.fields) == {"answer-summary", "answer-product", "answer-details"}
+    assert "required" in str(refused.value.fields["answer-summary"])
+    assert not Submission.objects.exists()
+    assert not world.customer.requested_tickets.exists()
+
+
+def test_prefilled_values_keep_only_what_the_fields_accept(world):
+    form = bug_form(world)
+    shown = {
+        f.key: f.value
+        for f in intake.shown_fields(
+            form,
+            "en",
+            {"summary": "a\x00b " * 200, "product": "enterprise", "screenshot": "/etc/passwd"},
+        )
+    }
+    assert shown["product"] == ""  # not one of the choices
+    assert shown["screenshot"] == ""  # files are never prefilled
+    assert len(shown["summary"]) == intake.SHORT_MAX_CHARS and "\x00" not in shown["summary"]
+    assert intake.shown_fields(form, "en", {"product": "free"})[1].value == "free"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"slug": "  "}, "slug"),
+        ({"titles": {"de": "Fehler"}}, "titles"),
+        ({"fields": []}, "fields"),
+        (
+            {"fields": [intake.FieldIn(key="a", kind="choice", labels={"en": "A"})]},
+            "field-0-choices",
+        ),
+        ({"fields": [intake.FieldIn(key="a", kind="date", labels={"en": "A"})]}, "field-0-kind"),
+        ({"fields": [intake.FieldIn(key="a", kind="text", labels={})]}, "field-0-labels"),
+        (
+            {
+                "fields": [
+                    intake.FieldIn(key="a", kind="text", labels={"en": "A"}),
+                    intake.FieldIn(key="A", kind="text", labels={"en": "B"}),
+                ]
+            },
+            "field-1-key",
+        ),
+    ],
+)
+def test_a_form_that_cannot_work_is_refused_field_by_field(world, change, field):
+    with pytest.raises(ValidationFailed) as refused:
+        bug_form(world, **change)
+    assert field in refused.value.fields
+    assert not IntakeForm.objects.exists()
+
+
+def test_only_admins_build_forms_and_addresses_are_unique(world):
+    with pytest.raises(NotAllowed):
+        intake.save_form(
+            actor=world.agent, data=intake.FormIn(slug="x", titles={"en": "X"}, fields=[])
+        )
+    bug_form(world)
+    with pytest.raises(ValidationFailed) as refused:
+        bug_form(world, slug="Bug Report")
+    assert "slug" in refused.value.fields
+
+
+def test_editing_a_form_never_changes_what_customers_answered(world):
+    form = bug_form(world)
+    ticket = intake.submit(
+        form,
+        requester=world.customer,
+        answers={"summary": "Slow", "product": "free"},
+        uploads={},
+        language="en",
+    )
+    intake.save_form(
+        actor=world.admin,
+        form=form,
+        data=intake.FormIn(
+            slug="bug-report",
+            titles={"en": "Bugs"},
+            fields=[intake.FieldIn(key="title", kind="text", labels={"en": "Title"})],
+        ),
+    )
+    answers = Submission.objects.get(ticket=ticket).answers
+    assert [a["label"] for a in answers] == ["Summary", "Product"]
+    intake.delete_form(actor=world.admin, form=form)
+    assert Submission.objects.get(ticket=ticket).answers == answers
+
+
+def test_a_visitor_becomes_a_contact_in_the_language_they_read(world):
+    person = intake.requester_for(email="New.Person@Example.org", name="Ana", language="fr")
+    assert (
+        person.is_customer and person.language == "fr" and person.email == "new.person@example.org"
+    )
+    assert intake.requester_for(email="new.person@example.org", name="", language="en") == person
+    with pytest.raises(ValidationFailed) as staff:
+        intake.requester_for(email=world.agent.email, name="", language="en")
+    assert "email" in staff.value.fields
+    with pytest.raises(ValidationFailed) as empty:
+        intake.requester_for(email="not an address", name="", language="en")
+    assert "email" in empty.value.fields
