@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from quietdesk.accounts import services as accounts
 from quietdesk.intake import services as intake
+from quietdesk.mail import services as mail_services
 from quietdesk.ratings import services as ratings
 from quietdesk.replies import services as replies
 from quietdesk.tickets import services
@@ -46,7 +47,9 @@ def hostile(n: int) -> str:
     return f"x{n} {PAYLOADS[n % len(PAYLOADS)]}"
 
 
-def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_commit_callbacks):
+def test_no_field_runs_script_on_any_page(
+    world, open_page, browser_problems, django_capture_on_commit_callbacks
+):
     # Names people give themselves and their companies.
     world.customer.name = hostile(0)
     world.customer.save()
@@ -60,6 +63,12 @@ def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_co
         description=hostile(3),
         members=list(world.support.members.all()),
         calendar=None,
+    )
+    mailbox = mail_services.save_mailbox(
+        actor=world.admin,
+        data=mail_services.MailboxIn(
+            address="help@quietdesk.example", name=hostile(7)[:100], team=world.support
+        ),
     )
     # A form whose texts and answers are hostile.
     form = intake.save_form(
@@ -86,7 +95,7 @@ def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_co
     )
     ticket = intake.submit(
         form,
-        requester=world.customer,
+        reader=world.customer,
         answers={"line": hostile(1), "story": hostile(0), "pick": "a"},
         uploads={},
         language="en",
@@ -112,8 +121,8 @@ def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_co
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(ticket=ticket, actor=world.agent, status=Status.SOLVED)
-    ratings.rate(ticket=ticket, person_id=world.customer.pk, score=1, comment=hostile(2))
     token = ratings.link_token(ticket)
+    ratings.rate(token=token, score=1, comment=hostile(2))
 
     agent = open_page()
     sign_in(agent, world.admin.email)
@@ -126,11 +135,22 @@ def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_co
         "/settings/replies/",
         "/settings/teams/",
         "/settings/agents/",
+        f"/settings/teams/{world.support.public_id}/",
+        f"/settings/agents/{world.agent.public_id}/",
+        f"/settings/mailboxes/{mailbox.public_id}/",
+        "/settings/mailboxes/",
     ):
         response = agent.goto(path)
         assert response is not None and response.status < 400, path
     agent.goto(f"/tickets/{ticket.public_id}/")
-    for text in (hostile(0), hostile(1), hostile(3), hostile(5), "internal " + hostile(10)):
+    for text in (
+        hostile(0),
+        hostile(1),
+        hostile(2),
+        hostile(3),
+        hostile(5),
+        "internal " + hostile(10),
+    ):
         expect(agent.get_by_text(text, exact=False).first).to_be_attached()
 
     customer = open_page()
@@ -151,3 +171,22 @@ def test_no_field_runs_script_on_any_page(world, open_page, django_capture_on_co
     customer.get_by_label(hostile(7)).fill(hostile(11))
     customer.get_by_role("button", name="Send").click()
     expect(customer.get_by_text(hostile(11), exact=False).first).to_be_attached()
+    # The rating pages, before and after sending a hostile comment.
+    customer.goto(f"/rate/{token}?score=2")
+    customer.get_by_label("A comment (optional)").fill(hostile(4))
+    customer.get_by_role("button", name="Send my rating").click()
+    expect(customer.get_by_role("heading", name="Thank you for your rating")).to_be_visible()
+
+    # A visitor's refused and accepted forms show their own text back as text.
+    visitor = open_page()
+    browser_problems.allow(r"status of 422 .*/forms/hostile/")  # the refused send, below
+    visitor.goto(f"/forms/{form.slug}/?email={quote(hostile(3))}&name={quote(hostile(0))}")
+    visitor.get_by_label(hostile(9)).fill(hostile(6))
+    visitor.get_by_role("button", name="Send").click()  # refused: the address is hostile
+    expect(
+        visitor.get_by_role("alert").filter(has_text="not a valid email address")
+    ).to_be_visible()
+    expect(visitor.get_by_label(hostile(9))).to_have_value(hostile(6))
+    visitor.get_by_label("Your email address").fill("visitor@example.org")
+    visitor.get_by_role("button", name="Send").click()
+    expect(visitor.get_by_role("heading", name="Thank you, we have your request")).to_be_visible()

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from quietdesk.accounts.models import User
 from quietdesk.errors import NotAllowed, ValidationFailed
 from quietdesk.intake import services as intake
 from quietdesk.intake.models import IntakeForm, Submission
@@ -46,7 +47,7 @@ def test_a_submission_opens_a_ticket_for_the_topics_team_with_structured_answers
     form = bug_form(world)
     ticket = intake.submit(
         form,
-        requester=world.customer,
+        reader=world.customer,
         answers={"summary": "  Export   fails ", "product": "pro", "details": "Line 1\nLine 2"},
         uploads={"screenshot": SimpleUploadedFile("screen.png", b"\x89PNG", "image/png")},
         language="fr",
@@ -87,7 +88,7 @@ def test_each_refused_answer_is_named_and_nothing_is_opened(world):
     with pytest.raises(ValidationFailed) as refused:
         intake.submit(
             form,
-            requester=world.customer,
+            reader=world.customer,
             answers={"summary": "   ", "product": "enterprise", "details": "x" * 20_001},
             uploads={},
             language="en",
@@ -159,7 +160,7 @@ def test_editing_a_form_never_changes_what_customers_answered(world):
     form = bug_form(world)
     ticket = intake.submit(
         form,
-        requester=world.customer,
+        reader=world.customer,
         answers={"summary": "Slow", "product": "free"},
         uploads={},
         language="en",
@@ -179,15 +180,42 @@ def test_editing_a_form_never_changes_what_customers_answered(world):
     assert Submission.objects.get(ticket=ticket).answers == answers
 
 
-def test_a_visitor_becomes_a_contact_in_the_language_they_read(world):
-    person = intake.requester_for(email="New.Person@Example.org", name="Ana", language="fr")
+def test_a_visitor_becomes_a_contact_only_once_their_answers_are_accepted(world):
+    form = bug_form(world, allows_anonymous=True)
+    ok = {"summary": "Slow", "product": "pro"}
+
+    def send(email, answers=ok, name="Ana"):
+        return intake.submit(
+            form,
+            reader=None,
+            visitor=intake.Visitor(email=email, name=name),
+            answers=answers,
+            uploads={},
+            language="fr",
+        )
+
+    with pytest.raises(ValidationFailed) as refused:
+        send("new.person@example.org", answers={"summary": "Slow"})
+    assert set(refused.value.fields) == {"answer-product"}
+    assert not User.objects.filter(email="new.person@example.org").exists()
+    ticket = send("New.Person@Example.org")
+    person = ticket.requester
     assert (
         person.is_customer and person.language == "fr" and person.email == "new.person@example.org"
     )
-    assert intake.requester_for(email="new.person@example.org", name="", language="en") == person
-    with pytest.raises(ValidationFailed) as staff:
-        intake.requester_for(email=world.agent.email, name="", language="en")
-    assert "email" in staff.value.fields
+    assert ticket.submission.from_visitor and ticket.opening_message.channel_metadata["visitor"]
+    assert send("new.person@example.org", name="Someone else").requester == person
+    # A staff address gets the same outward answer and opens nothing.
+    assert send(world.agent.email) is None
     with pytest.raises(ValidationFailed) as empty:
-        intake.requester_for(email="not an address", name="", language="en")
+        send("not an address")
     assert "email" in empty.value.fields
+    form.allows_anonymous = False
+    with pytest.raises(NotAllowed):
+        send("new.person@example.org")
+
+
+def test_staff_cannot_send_a_form_as_themselves(world):
+    with pytest.raises(ValidationFailed) as refused:
+        intake.submit(bug_form(world), reader=world.agent, answers={}, uploads={}, language="en")
+    assert "form" in refused.value.fields

@@ -7,9 +7,11 @@ from django.core import mail as django_mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from quietdesk.accounts.models import User
 from quietdesk.intake import services as intake
 from quietdesk.intake.models import IntakeForm, Submission
 from quietdesk.mail.models import Mailbox
+from quietdesk.ratings import services as ratings
 from quietdesk.ratings.models import Rating
 from quietdesk.tickets import services
 from quietdesk.tickets.models import Ticket
@@ -105,6 +107,13 @@ def test_a_visitor_sends_a_form_and_is_told_the_number_and_when_to_expect_an_ans
     (ack,) = django_mail.outbox
     assert ack.to == ["ana@example.org"]
     assert f"#{ticket.number}" in ack.subject and "Nous avons bien reçu" in ack.subject
+    # The address was only typed: the mail repeats nothing the visitor wrote.
+    assert "A-42" not in ack.subject and "Ana Lima" not in ack.body
+    assert "rayé" not in ack.body
+    agent_page = signed_in(form.team.members.first()).get(f"/tickets/{ticket.public_id}/")
+    assert "not verified" in agent_page.content.decode()
+    # The thank-you page is shown once, to this browser only.
+    assert f"{ticket.number}" not in visitor.get(sent.url).content.decode()
 
 
 def test_refused_answers_are_shown_next_to_their_fields_and_kept(form):
@@ -120,15 +129,20 @@ def test_refused_answers_are_shown_next_to_their_fields_and_kept(form):
     assert not Ticket.objects.exists()
 
 
-def test_robots_and_floods_open_no_tickets(form, settings):
+def test_robots_and_floods_open_no_tickets_and_make_no_contacts(form, settings):
     answers = {"email": "bot@example.org", "answer-product": "desk", "answer-question": "Hi"}
     trapped = Client().post("/forms/orders/", {**answers, "website": "http://spam.example"})
     assert trapped.status_code == 302 and not Ticket.objects.exists()
     client = Client()
-    for _ in range(10):
+    # Refused tries count too, and create no contact.
+    for n in range(5):
+        refused = client.post("/forms/orders/", {"email": f"r{n}@example.org"})
+        assert refused.status_code == 422
+    assert not User.objects.filter(email__startswith="r").exists()
+    for _ in range(4):
         assert client.post("/forms/orders/", answers).status_code == 302
     assert client.post("/forms/orders/", answers).status_code == 429
-    assert Ticket.objects.count() == 10
+    assert Ticket.objects.count() == 4
 
 
 def test_a_signed_in_customer_lands_on_their_request_with_the_answers(world, form):
@@ -222,7 +236,7 @@ def test_a_broken_form_is_explained_next_to_its_row_and_nothing_is_saved(world):
 def test_deleting_a_form_keeps_its_tickets_answers(world, form):
     ticket = intake.submit(
         form,
-        requester=world.customer,
+        reader=world.customer,
         answers={"product": "desk", "question": "?"},
         uploads={},
         language="en",
@@ -270,8 +284,10 @@ def test_solving_a_ticket_asks_the_customer_for_a_one_click_rating(world, solved
     page = Client().get(links[4]).content.decode()
     assert 'value="4" checked' in page and 'value="5" checked' not in page
     assert "Comment avons-nous fait" in page  # in the customer's language
-    rated = Client().post(links[4], {"score": "4", "comment": "Rapide, merci"})
-    assert rated.status_code == 200 and "Merci" in rated.content.decode()
+    rater = Client()
+    rated = rater.post(links[4], {"score": "4", "comment": "Rapide, merci"})
+    assert rated.status_code == 302  # a refresh of the thank-you page sends nothing again
+    assert "Merci pour votre évaluation" in rater.get(rated.url).content.decode()
     rating = Rating.objects.get(ticket=solved)
     assert (rating.score, rating.comment, rating.person) == (4, "Rapide, merci", world.customer)
     # Changing one's mind replaces the rating.
@@ -281,15 +297,21 @@ def test_solving_a_ticket_asks_the_customer_for_a_one_click_rating(world, solved
     assert "Satisfaction" in agent_page and "(2/5)" in agent_page
 
 
-def test_forged_stale_and_premature_ratings_are_refused(world, solved):
+def test_forged_stale_and_premature_ratings_are_refused(world, solved, monkeypatch):
     links = rating_links(next(m for m in django_mail.outbox if "/rate/" in m.body))
     path = links[5]
+    with monkeypatch.context() as later:
+        later.setattr(ratings, "LINK_DAYS", -1)  # as if the 60 days had passed
+        assert Client().get(path).status_code == 410
+        assert Client().post(path, {"score": "5"}).status_code == 410
     forged = path.replace("/rate/", "/rate/x")
     assert Client().get(forged).status_code == 410
     assert Client().post(forged, {"score": "5"}).status_code == 410
     assert Client().post(path, {"score": "9"}).status_code == 422
     services.change_status(ticket=solved, actor=world.agent, status=Status.OPEN)
-    assert Client().post(path, {"score": "5"}).status_code == 409
+    reopened = Client().post(path, {"score": "5"})
+    assert reopened.status_code == 409
+    assert "de nouveau ouvert" in reopened.content.decode()  # the requester's language
     assert not Rating.objects.exists()
 
 

@@ -423,6 +423,7 @@ def test_a_password_typed_instead_of_a_variable_name_is_refused(world, mailbox, 
     )
     assert response.status_code == 422
     assert "not the password" in field_error(response.content.decode(), "imap_password_variable")
+    assert "hunter2" not in response.content.decode()  # a typed password is never echoed
     mailbox.refresh_from_db()
     assert mailbox.imap_password_variable == "" and mailbox.imap_host == ""
 

@@ -92,6 +92,8 @@ class Submission(models.Model):
     )
     language = models.CharField(max_length=8)
     answers = models.JSONField(default=list)
+    #: Sent by someone who was not signed in: the address was typed, not proven.
+    from_visitor = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -22,7 +22,7 @@ from quietdesk import access
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import Team, User
 from quietdesk.audit.services import record
-from quietdesk.errors import NotFound, ValidationFailed
+from quietdesk.errors import NotAllowed, NotFound, ValidationFailed
 from quietdesk.intake.models import FieldKind, IntakeField, IntakeForm, Submission
 from quietdesk.text import clean_body, clean_line, in_language
 from quietdesk.tickets import files
@@ -280,48 +280,99 @@ def intro(form: IntakeForm, language: str) -> str:
 # --- Submitting ---------------------------------------------------------------------------------
 
 
-def requester_for(*, email: str, name: str, language: str) -> User:
-    """The contact a visitor who is not signed in writes as (created if new).
+@dataclass(frozen=True)
+class Visitor:
+    """Who a visitor who is not signed in says they are."""
 
-    A new contact's language is the one the visitor reads the form in.
-    """
-    errors: dict[str, str] = {}
-    address = accounts.normalise_email(email)
-    if not address or "@" not in address:
-        errors["email"] = _("Enter your email address so that we can answer you.")
-    if errors:
-        raise ValidationFailed(errors)
-    found = accounts.find_person_by_email(address)
-    if found is not None:
-        if not found.is_customer:
-            raise ValidationFailed(
-                {"email": _("This address belongs to the service team: sign in to use it.")}
-            )
-        return found
-    try:
-        return accounts.create_contact(
-            actor=None, email=address, name=clean_line(name)[:200], language=language
-        )
-    except ValidationFailed as refused:
-        raise ValidationFailed({"email": str(next(iter(refused.fields.values())))}) from None
+    email: str
+    name: str = ""
 
 
 def submit(
     form: IntakeForm,
     *,
-    requester: User,
+    reader: User | None,
+    visitor: Visitor | None = None,
     answers: Mapping[str, str],
     uploads: Mapping[str, files.Upload],
     language: str,
-) -> Ticket:
-    """Open the ticket a filled-in form asks for; refusals name each field (``answer-<key>``)."""
-    if not form.is_active and not requester.is_agent_or_admin:
-        raise NotFound(_("This form does not exist or is not published."))
-    if not requester.is_customer:
+) -> Ticket | None:
+    """Open the ticket a filled-in form asks for.
+
+    ``reader`` is the signed-in customer, or None for a visitor, who then gives their
+    address (``visitor``). Refusals name each field (``answer-<key>``, ``email``, or
+    ``form`` for the form as a whole); nothing is created for a refused submission, not even
+    the contact. A visitor's new contact reads ``language``. A visitor who types a staff
+    member's address gets the same answer as anyone else, and no ticket (None): the form
+    does not tell who works here.
+    """
+    if reader is None and not form.allows_anonymous:
+        raise NotAllowed(_("Sign in to send this form."))
+    if reader is not None and not reader.is_customer:
         raise ValidationFailed(
-            {"email": _("Forms open tickets for customers; use the inbox to open one yourself.")}
+            {"form": _("Forms open tickets for customers; use the inbox to open one yourself.")}
         )
     errors: dict[str, str] = {}
+    address = ""
+    if reader is None:
+        address = accounts.normalise_email(visitor.email if visitor else "")
+        if not address or "@" not in address or len(address) > 254:
+            errors["email"] = _("Enter your email address so that we can answer you.")
+    kept, attachments = _checked_answers(form, answers, uploads, language, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    form_title = title(form, language)
+    first_line = next((a["value"] for a in kept if a["kind"] == FieldKind.TEXT), "")
+    subject = f"{form_title} — {first_line}" if first_line else form_title
+    body = "\n\n".join(f"{a['label']}\n{a['value']}" for a in kept) or form_title
+    with transaction.atomic():
+        requester = reader or accounts.find_person_by_email(address)
+        if requester is None:
+            try:
+                requester = accounts.create_contact(
+                    actor=None,
+                    email=address,
+                    name=clean_line(visitor.name if visitor else "")[:200],
+                    language=language,
+                )
+            except ValidationFailed as refused:
+                raise ValidationFailed(
+                    {"email": str(next(iter(refused.fields.values())))}
+                ) from None
+        elif not requester.is_customer:
+            return None
+        ticket = tickets.create_ticket(
+            actor=None,
+            requester=requester,
+            subject=subject[:250],
+            body=body,
+            channel=Channel.WEB_FORM,
+            team=form.team,
+            tags=form.tags,
+            attachments=attachments,
+            channel_metadata={
+                "form": form.slug,
+                "form_id": form.public_id,
+                "visitor": reader is None,
+            },
+        )
+        Submission.objects.create(
+            ticket=ticket,
+            form=form,
+            language=language,
+            answers=kept,
+            from_visitor=reader is None,
+        )
+    return ticket
+
+
+def _checked_answers(
+    form: IntakeForm,
+    answers: Mapping[str, str],
+    uploads: Mapping[str, files.Upload],
+    language: str,
+    errors: dict[str, str],
+) -> tuple[list[dict[str, str]], list[files.Upload]]:
     kept: list[dict[str, str]] = []
     attachments: list[files.Upload] = []
     for shown in shown_fields(form, language):
@@ -358,27 +409,15 @@ def submit(
             errors[name] = _("At most %(n)d characters.") % {"n": limit}
             continue
         kept.append({**entry, "value": value})
-    if errors:
-        raise ValidationFailed(errors)
-    form_title = title(form, language)
-    first_line = next((a["value"] for a in kept if a["kind"] == FieldKind.TEXT), "")
-    subject = f"{form_title} — {first_line}" if first_line else form_title
-    body = "\n\n".join(f"{a['label']}\n{a['value']}" for a in kept) or form_title
-    with transaction.atomic():
-        ticket = tickets.create_ticket(
-            actor=None,
-            requester=requester,
-            subject=subject[:250],
-            body=body,
-            channel=Channel.WEB_FORM,
-            team=form.team,
-            tags=form.tags,
-            attachments=attachments,
-            channel_metadata={"form": form.slug, "form_id": form.public_id},
-        )
-        Submission.objects.create(ticket=ticket, form=form, language=language, answers=kept)
-    return ticket
+    return kept, attachments
 
 
-def submission_of(ticket: Ticket) -> Submission | None:
-    return Submission.objects.filter(ticket=ticket).first()
+def sent_ticket(public_id: str) -> Ticket | None:
+    """The ticket a visitor's form opened, for the thank-you page (number and promise only)."""
+    if not public_id:
+        return None
+    return (
+        Ticket.objects.select_related("requester")
+        .filter(public_id=public_id, channel=Channel.WEB_FORM)
+        .first()
+    )

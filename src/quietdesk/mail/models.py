@@ -133,7 +133,7 @@ class OutboundMail(models.Model):
         on_delete=models.SET_NULL,
         related_name="outbound_mails",
     )
-    kind = models.CharField(max_length=20)  # reply / acknowledgement
+    kind = models.CharField(max_length=20)  # reply / acknowledgement / visitor_ack / rating_request
     automatic = models.BooleanField(default=False)
     sender = models.CharField(max_length=254)
     to = models.JSONField(default=list)

@@ -21,6 +21,7 @@ import datetime as dt
 import email.policy
 import logging
 import smtplib
+from collections.abc import Callable
 from email.utils import formataddr, make_msgid
 from typing import Any
 
@@ -141,7 +142,16 @@ def _rating_subject(ticket: Ticket, language: str) -> str:
         }
 
 
-_SUBJECTS = {"acknowledgement": _ack_subject, "rating_request": _rating_subject}
+def _visitor_ack_subject(ticket: Ticket, language: str) -> str:
+    with override(language):
+        return _("[#%(number)s] We have received your request") % {"number": ticket.number}
+
+
+_SUBJECTS = {
+    "acknowledgement": _ack_subject,
+    "visitor_ack": _visitor_ack_subject,
+    "rating_request": _rating_subject,
+}
 
 
 def _footer(ticket: Ticket, language: str) -> str:
@@ -191,41 +201,35 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
         return None
     if ticket.follow_up_of_id is not None:
         return None  # a reply to a closed ticket: the customer knows the conversation
-    first = ticket.messages.order_by("id").first()
-    if first is None or first.channel_metadata.get("automatic"):
-        return None
-    requester = ticket.requester
-    if not requester.is_customer or not requester.email:
-        return None
     now = now or timezone.now()
-    if not _within_caps(ticket, requester.email, now):
-        logger.warning("Acknowledgement of ticket %s not sent: cap reached", ticket.number)
-        return None
-    language = requester.language
-    clocks = list(ticket.sla_clocks.all())
-    promise = promise_for(
-        sla.expected_response(clocks), zone=requester.time_zone, language=language, now=now
-    )
-    with override(language):
-        lines = [
-            _("Hello %(name)s,") % {"name": requester.display_name},
-            "",
+    requester = ticket.requester
+    first = ticket.messages.order_by("id").first()
+    # A form sent by a visitor who was not signed in: the address was typed, not proven,
+    # so the mail repeats nothing they wrote (neither their subject nor the name typed).
+    typed = first is not None and bool(first.channel_metadata.get("visitor"))
+    if ticket.channel == Channel.WEB_FORM and not typed:
+        return None  # signed-in customers see the promise on the page they land on
+
+    def body() -> list[str]:
+        promise = promise_for(
+            sla.expected_response(list(ticket.sla_clocks.all())),
+            zone=requester.time_zone,
+            language=requester.language,
+            now=now,
+        )
+        return [
             _("We have received your message and opened ticket #%(number)s.")
             % {"number": ticket.number},
             promise.text if promise else _("We will answer as soon as we can."),
-            "",
-            _footer(ticket, language),
         ]
-    return _compose(
-        ticket=ticket,
-        kind="acknowledgement",
-        body="\n".join(lines),
-        language=language,
-        to=[requester.email],
-        cc=[],
-        automatic=True,
-        message=None,
+
+    return _queue_automatic(
+        ticket,
+        kind="visitor_ack" if typed else "acknowledgement",
         mailbox=mailbox,
+        now=now,
+        body=body,
+        by_name=not typed,
     )
 
 
@@ -235,44 +239,72 @@ def queue_rating_request(ticket: Ticket, *, now: dt.datetime | None = None) -> O
     Sent once per solving (a ticket reopened and solved again asks again), never to
     someone who wrote by automatic mail, and within the automatic-mail caps.
     """
-    requester = ticket.requester
     if not settings.RATING_REQUESTS or ticket.status != Status.SOLVED:
         return None
-    if not requester.is_customer or not requester.is_active or not requester.email:
-        return None
-    first = ticket.messages.order_by("id").first()
-    if first is not None and first.channel_metadata.get("automatic"):
-        return None
-    now = now or timezone.now()
-    if not _within_caps(ticket, requester.email, now):
-        logger.warning("Rating request of ticket %s not sent: cap reached", ticket.number)
-        return None
-    language = requester.language
-    token = link_token(ticket)
-    base = settings.SITE_URL + reverse("rate", args=[token])
-    with override(language):
-        lines = [
-            _("Hello %(name)s,") % {"name": requester.display_name},
-            "",
+    asked = OutboundMail.objects.filter(ticket=ticket, kind="rating_request")
+    if ticket.solved_at is not None and asked.filter(created_at__gte=ticket.solved_at).exists():
+        return None  # asked already since this solving (a retried task, a double event)
+    base = settings.SITE_URL + reverse("rate", args=[link_token(ticket)])
+
+    def body() -> list[str]:
+        return [
             _("Ticket #%(number)s is solved. How did we do? One click is enough:")
             % {"number": ticket.number},
             "",
             *(f"{score.label}: {base}?score={score.value}" for score in reversed(Score)),
             "",
             _("If the problem is not solved, reply to this email and the ticket opens again."),
+        ]
+
+    return _queue_automatic(
+        ticket,
+        kind="rating_request",
+        mailbox=mailbox_for_ticket(ticket),
+        now=now or timezone.now(),
+        body=body,
+    )
+
+
+def _queue_automatic(
+    ticket: Ticket,
+    *,
+    kind: str,
+    mailbox: Mailbox | None,
+    now: dt.datetime,
+    body: Callable[[], list[str]],
+    by_name: bool = True,
+) -> OutboundMail | None:
+    """Compose an automatic mail to the requester, in their language, if it may be sent:
+    to an active customer with an address, never when the ticket began with automatic
+    mail, and within the caps. ``body`` gives the lines between greeting and footer."""
+    requester = ticket.requester
+    if not requester.is_customer or not requester.is_active or not requester.email:
+        return None
+    first = ticket.messages.order_by("id").first()
+    if first is None or first.channel_metadata.get("automatic"):
+        return None
+    if not _within_caps(ticket, requester.email, now):
+        logger.warning("Automatic %s for ticket %s not sent: cap reached", kind, ticket.number)
+        return None
+    language = requester.language
+    with override(language):
+        lines = [
+            _("Hello %(name)s,") % {"name": requester.display_name} if by_name else _("Hello,"),
+            "",
+            *body(),
             "",
             _footer(ticket, language),
         ]
     return _compose(
         ticket=ticket,
-        kind="rating_request",
+        kind=kind,
         body="\n".join(lines),
         language=language,
         to=[requester.email],
         cc=[],
         automatic=True,
         message=None,
-        mailbox=mailbox_for_ticket(ticket),
+        mailbox=mailbox,
     )
 
 
@@ -365,7 +397,7 @@ def build(outbound: OutboundMail) -> EmailMessage:
         headers["References"] = outbound.references
     if outbound.automatic:
         # RFC 3834: an acknowledgement answers a mail; a rating request answers none.
-        replied = outbound.kind == "acknowledgement"
+        replied = outbound.kind in ("acknowledgement", "visitor_ack")
         headers["Auto-Submitted"] = "auto-replied" if replied else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
     if outbound.language:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from quietdesk import events
 from quietdesk.audit.services import record
-from quietdesk.errors import NotAllowed, ValidationFailed
+from quietdesk.errors import NotAllowed, NotFound, ValidationFailed
 from quietdesk.ratings.models import Rating, Score
 from quietdesk.text import clean_body
 from quietdesk.tickets.models import Ticket
@@ -57,10 +57,15 @@ def parse_score(raw: object) -> int | None:
     return score if score in Score.values else None
 
 
-def rate(*, ticket: Ticket, person_id: int, score: object, comment: str = "") -> Rating:
-    """Store the requester's rating of a solved or closed ticket."""
-    if ticket.requester_id != person_id:
-        raise NotAllowed(_("Only the person who asked can rate this ticket."))
+def rate(*, token: str, score: object, comment: str = "") -> Rating:
+    """Store the rating of a solved or closed ticket given through its rating link.
+
+    The link's token stands for the requester (they received it, or see it in the portal
+    on their own request); it is the only way to rate.
+    """
+    ticket = ticket_for_token(token)
+    if ticket is None:
+        raise NotFound(_("This rating link no longer works"))
     value = parse_score(score)
     errors: dict[str, str] = {}
     if value is None:
@@ -80,7 +85,7 @@ def rate(*, ticket: Ticket, person_id: int, score: object, comment: str = "") ->
             raise NotAllowed(_("This ticket is open again: you can rate it once it is solved."))
         existing = Rating.objects.filter(ticket=ticket).first()
         before = {"score": existing.score, "comment": existing.comment} if existing else {}
-        rating = existing or Rating(ticket=ticket, person_id=person_id, created_at=now)
+        rating = existing or Rating(ticket=ticket, person_id=ticket.requester_id, created_at=now)
         rating.score = value  # type: ignore[assignment]
         rating.comment = comment
         rating.updated_at = now

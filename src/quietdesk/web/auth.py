@@ -30,13 +30,17 @@ def too_many(key: str, limit: int) -> bool:
     return int(cache.get(key, 0)) >= limit
 
 
-def count(key: str, window: int) -> None:
-    """Count one more attempt under ``key``; the count lasts ``window`` seconds."""
+def count(key: str, window: int) -> int:
+    """Count one more attempt under ``key`` (atomically); the count lasts ``window`` seconds.
+
+    Returns the count including this attempt.
+    """
     cache.add(key, 0, window)
     try:
-        cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
         cache.set(key, 1, window)
+        return 1
 
 
 def _keys(request: HttpRequest) -> list[tuple[str, int]]:

@@ -62,40 +62,40 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
         values = {f.key: request.POST.get(f"answer-{f.key}", "") for f in form.fields.all()}
         contact = {k: request.POST.get(k, "").strip()[:254] for k in ("email", "name")}
         client = f"form-submissions:client:{auth.client_address(request)}"
-        if reader is None and auth.too_many(client, VISITOR_SUBMISSIONS_PER_HOUR):
+        # Every visitor's try counts, refused ones too, and before anything is done.
+        if reader is None and auth.count(client, 3600) > VISITOR_SUBMISSIONS_PER_HOUR:
             messages.error(request, _("Too many forms sent from here. Try again in an hour."))
             return _render_form(request, form, language, values, contact, errors, status=429)
         if request.POST.get("website"):  # a field people never see: only robots fill it in
             return redirect("intake-form-sent", slug=form.slug)
         try:
-            requester = reader or intake.requester_for(
-                email=contact["email"], name=contact["name"], language=language
-            )
             ticket = intake.submit(
                 form,
-                requester=requester,
+                reader=reader,
+                visitor=intake.Visitor(email=contact["email"], name=contact["name"]),
                 answers=values,
                 uploads=_uploads(form, request),
                 language=language,
             )
         except ValidationFailed as refused:
             errors = {name: str(message) for name, message in refused.fields.items()}
+            for name, message in errors.items():
+                if name != "email" and not name.startswith("answer-"):
+                    messages.error(request, message)  # about the form as a whole
             messages.error(request, _("Some answers need another look."))
             return _render_form(request, form, language, values, contact, errors, status=422)
         except DomainError as error:
             messages.error(request, str(error))
             return _render_form(request, form, language, values, contact, errors, status=400)
         if reader is None:
-            auth.count(client, 3600)
-            request.session["intake-sent"] = {"number": ticket.number, "ticket": ticket.public_id}
+            request.session["intake-sent"] = {
+                "form": form.slug,
+                "ticket": ticket.public_id if ticket else "",
+            }
             return redirect("intake-form-sent", slug=form.slug)
-        if reader.is_customer:
-            messages.success(
-                request, _("Thank you. Your request is #%(n)s.") % {"n": ticket.number}
-            )
-            return redirect("portal-ticket", ticket_id=ticket.public_id)
-        messages.success(request, _("Ticket #%(n)s opened from the form.") % {"n": ticket.number})
-        return redirect("ticket", ticket_id=ticket.public_id)
+        assert ticket is not None  # noqa: S101 - only a visitor's submission can open none
+        messages.success(request, _("Thank you. Your request is #%(n)s.") % {"n": ticket.number})
+        return redirect("portal-ticket", ticket_id=ticket.public_id)
     contact = {
         "email": request.GET.get("email", "")[:254],
         "name": request.GET.get("name", "")[:200],
@@ -147,8 +147,9 @@ def _render_form(
 def form_sent(request: HttpRequest, slug: str) -> HttpResponse:
     """Thanks, the request's number and when to expect an answer (nothing more to a visitor)."""
     form = _form(_reader(request), slug)
-    sent = request.session.get("intake-sent") or {}
-    ticket = Ticket.objects.select_related("requester").filter(public_id=sent.get("ticket")).first()
+    sent = request.session.pop("intake-sent", None) or {}
+    # Only the ticket this browser just sent here, read once: its number and promise.
+    ticket = intake.sent_ticket(sent.get("ticket", "")) if sent.get("form") == slug else None
     promise = None
     if ticket is not None:
         promise = promise_for(
@@ -177,15 +178,17 @@ def rate_page(request: HttpRequest, token: str) -> HttpResponse:
     if ticket is None:
         return render(request, "web/intake/rate.html", {"gone": True}, status=410)
     reader = _reader(request)
-    language = reader.language if reader is not None else ticket.requester.language
+    with override(reader.language if reader is not None else ticket.requester.language):
+        return _rate(request, token, ticket, reader)
+
+
+def _rate(request: HttpRequest, token: str, ticket: Ticket, reader: User | None) -> HttpResponse:
     existing = getattr(ticket, "rating", None)
     context: dict[str, Any] = {"ticket": ticket, "scores": list(reversed(Score)), "errors": {}}
-    status = 200
     if request.method == "POST":
         try:
-            rating = ratings.rate(
-                ticket=ticket,
-                person_id=ticket.requester_id,
+            ratings.rate(
+                token=token,
                 score=request.POST.get("score"),
                 comment=request.POST.get("comment", ""),
             )
@@ -193,18 +196,20 @@ def rate_page(request: HttpRequest, token: str) -> HttpResponse:
             context["errors"] = {k: str(v) for k, v in refused.fields.items()}
             context["chosen"] = ratings.parse_score(request.POST.get("score"))
             context["comment"] = request.POST.get("comment", "")
-            status = 422
+            return render(request, "web/intake/rate.html", context, status=422)
         except NotAllowed as refused:
             context["refused"] = str(refused)
-            status = 409
-        else:
-            with override(language):
-                context.update(done=True, rating=rating)
-                return render(request, "web/intake/rate.html", context)
-    else:
-        chosen = ratings.parse_score(request.GET.get("score"))
-        context["chosen"] = chosen or (existing.score if existing else None)
-        context["comment"] = existing.comment if existing else ""
-        context["already"] = existing
-    with override(language):
-        return render(request, "web/intake/rate.html", context, status=status)
+            return render(request, "web/intake/rate.html", context, status=409)
+        if reader is not None and reader.pk == ticket.requester_id and request.POST.get("back"):
+            messages.success(request, _("Thank you for your rating"))
+            return redirect("portal-ticket", ticket_id=ticket.public_id)
+        return redirect(f"{reverse('rate', args=[token])}?thanks=1")
+    if request.GET.get("thanks") and existing is not None:
+        context.update(done=True, rating=existing)
+        return render(request, "web/intake/rate.html", context)
+    context["chosen"] = ratings.parse_score(request.GET.get("score")) or (
+        existing.score if existing else None
+    )
+    context["comment"] = existing.comment if existing else ""
+    context["already"] = existing
+    return render(request, "web/intake/rate.html", context)

@@ -70,6 +70,11 @@ def mailbox_edit(request: HttpRequest, mailbox_id: str | None = None) -> HttpRes
                     request, _("Mailbox %(address)s saved.") % {"address": saved.address}
                 )
                 return redirect("settings-mailboxes")
+        if "imap_password_variable" in form.errors:
+            # A refused "variable name" may be the password itself: never echo it back.
+            shown = request.POST.copy()
+            shown["imap_password_variable"] = ""
+            form.data = shown
     else:
         form = forms.MailboxForm(initial=forms.mailbox_initial(mailbox) if mailbox else None)
     return render(

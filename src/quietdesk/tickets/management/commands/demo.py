@@ -281,7 +281,7 @@ class Command(BaseCommand):
         )
         intake.submit(
             form,
-            requester=User.objects.get(email="paul@cafe-lumiere.example"),
+            reader=User.objects.get(email="paul@cafe-lumiere.example"),
             answers={
                 "page": "/menu",
                 "kind": "text",
@@ -307,8 +307,7 @@ class Command(BaseCommand):
         solved = Ticket.objects.filter(status=Status.SOLVED).first()
         if solved is not None:
             ratings.rate(
-                ticket=solved,
-                person_id=solved.requester_id,
+                token=ratings.link_token(solved),
                 score=5,
                 comment="Quick and clear, thank you.",
             )
