@@ -231,6 +231,9 @@ def test_a_broken_form_is_explained_next_to_its_row_and_nothing_is_saved(world):
     assert "Two fields cannot share a key." in html
     assert 'value="Retourner un article"' in html  # what was typed is kept
     assert not IntakeForm.objects.exists()
+    gone = admin.post("/settings/forms/new", {**builder_post(), "team": "no-such-team"})
+    assert gone.status_code == 422 and "This team no longer exists" in gone.content.decode()
+    assert not IntakeForm.objects.exists()
 
 
 def test_deleting_a_form_keeps_its_tickets_answers(world, form):
@@ -334,3 +337,11 @@ def test_no_rating_request_when_the_installation_turns_them_off(
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(ticket=ticket, actor=world.agent, status=Status.SOLVED)
     assert not [m for m in django_mail.outbox if "/rate/" in m.body]
+
+
+def test_a_solved_ticket_asks_for_a_rating_once_however_often_the_event_comes(world, solved):
+    from quietdesk.mail import outbound
+
+    solved.refresh_from_db()
+    assert outbound.queue_rating_request(solved) is None  # asked already by the fixture
+    assert len([m for m in django_mail.outbox if "/rate/" in m.body]) == 1

@@ -144,6 +144,7 @@ def form_edit(request: HttpRequest, form_id: str | None = None) -> HttpResponse:
         rows = _posted_rows(post)
         values = _form_values(post)
         team = Team.objects.filter(public_id=post.get("team", "")).first()
+        missing_team = bool(post.get("team")) and team is None
         data = intake.FormIn(
             slug=post.get("slug", ""),
             titles=values["titles"],
@@ -166,6 +167,8 @@ def form_edit(request: HttpRequest, form_id: str | None = None) -> HttpResponse:
             ],
         )
         try:
+            if missing_team:  # removed while the page was open
+                raise ValidationFailed({"team": _("This team no longer exists; choose another.")})
             saved = intake.save_form(actor=me, data=data, form=form)
         except ValidationFailed as refused:
             errors = {name: str(message) for name, message in refused.fields.items()}
