@@ -140,6 +140,24 @@ def _create_person(
     return person
 
 
+def set_own_language(*, person: User, language: str) -> User:
+    """A person chooses the language Quietdesk speaks to them (pages and mail)."""
+    _check_profile(person.time_zone, language)
+    if person.language != language:
+        with transaction.atomic():
+            before = person.language
+            person.language = language
+            person.save(update_fields=["language"])
+            record(
+                actor=person,
+                verb="person.language_changed",
+                target=person,
+                before={"language": before},
+                after={"language": language},
+            )
+    return person
+
+
 def create_contact(
     *,
     actor: User | None,

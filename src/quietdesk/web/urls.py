@@ -65,6 +65,7 @@ urlpatterns = [
         name="download_attachment",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("language", views.choose_language, name="choose-language"),
     path("settings/hours/", settings_views.calendars, name="settings-calendars"),
     path("settings/hours/new", settings_views.calendar_edit, name="settings-calendar-new"),
     path(

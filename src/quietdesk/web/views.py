@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from quietdesk import access
+from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
 from quietdesk.api.tickets import attachment_response
 from quietdesk.errors import NotFound
@@ -32,6 +35,31 @@ def download_attachment(request: HttpRequest, attachment_id: str) -> FileRespons
     except NotFound:
         raise Http404 from None
     return attachment_response(attachment)
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: kept on a signed-in person's profile (their mail follows),
+    and in a cookie for pages read before signing in."""
+    language = str(request.POST.get("language", ""))
+    next_url = str(request.POST.get("next", ""))
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = redirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        return response
+    user = request.user
+    if isinstance(user, User) and user.is_authenticated:
+        accounts.set_own_language(person=user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
 
 
 @require_GET
