@@ -226,6 +226,7 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
     return _queue_automatic(
         ticket,
         kind="visitor_ack" if typed else "acknowledgement",
+        first=first,
         mailbox=mailbox,
         now=now,
         body=body,
@@ -259,6 +260,7 @@ def queue_rating_request(ticket: Ticket, *, now: dt.datetime | None = None) -> O
     return _queue_automatic(
         ticket,
         kind="rating_request",
+        first=ticket.messages.order_by("id").first(),
         mailbox=mailbox_for_ticket(ticket),
         now=now or timezone.now(),
         body=body,
@@ -272,15 +274,16 @@ def _queue_automatic(
     mailbox: Mailbox | None,
     now: dt.datetime,
     body: Callable[[], list[str]],
+    first: Message | None,
     by_name: bool = True,
 ) -> OutboundMail | None:
     """Compose an automatic mail to the requester, in their language, if it may be sent:
     to an active customer with an address, never when the ticket began with automatic
-    mail, and within the caps. ``body`` gives the lines between greeting and footer."""
+    mail (``first``, the ticket's opening message), and within the caps. ``body`` gives the
+    lines between greeting and footer."""
     requester = ticket.requester
     if not requester.is_customer or not requester.is_active or not requester.email:
         return None
-    first = ticket.messages.order_by("id").first()
     if first is None or first.channel_metadata.get("automatic"):
         return None
     if not _within_caps(ticket, requester.email, now):
