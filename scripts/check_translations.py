@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "quietdesk"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ["fr"]
+#: Each catalogue and what its makemessages run adds: Python and templates (django), and
+#: the site's own script, not the vendored htmx (djangojs, served by /jsi18n/).
+DOMAINS = {"django": [], "djangojs": ["--ignore", "*/vendor/*"]}
 
 
 def msgids(po_text: str) -> set[str]:
@@ -73,6 +76,69 @@ def run(*args: str, cwd: Path | None = None) -> str:
     return result.stdout
 
 
+def check(language: str, domain: str, extra: list[str]) -> list[str]:
+    """The problems of one catalogue: missing strings, stale .mo, untranslated, fuzzy."""
+    problems: list[str] = []
+    po = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
+    mo = po.with_suffix(".mo")
+    committed = po.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "quietdesk"
+        shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "DJANGO_SETTINGS_MODULE": "quietdesk.settings",
+        }
+        subprocess.run(
+            [
+                str(ROOT / ".venv" / "bin" / "django-admin"),
+                "makemessages",
+                "-l",
+                language,
+                "-d",
+                domain,
+                *extra,
+                "--no-location",
+                "--ignore",
+                "*/migrations/*",
+            ],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        regenerated = (copy / "locale" / language / "LC_MESSAGES" / f"{domain}.po").read_text(
+            encoding="utf-8"
+        )
+        new = sorted(msgids(regenerated) - msgids(committed))
+        if new:
+            problems.append(
+                f"{language}: {len(new)} string(s) in the code are missing from "
+                f"{po.relative_to(ROOT)}: " + "; ".join(repr(s) for s in new[:10])
+            )
+        compiled = Path(tmp) / f"{domain}.mo"
+        run("msgfmt", "--check", "-o", str(compiled), str(po))
+        if not mo.exists() or compiled.read_bytes() != mo.read_bytes():
+            problems.append(
+                f"{language}: {mo.relative_to(ROOT)} is stale: run "
+                f"`msgfmt -o {mo.relative_to(ROOT)} {po.relative_to(ROOT)}`"
+            )
+    untranslated = msgids(run("msgattrib", "--untranslated", str(po)))
+    fuzzy = msgids(run("msgattrib", "--only-fuzzy", str(po)))
+    if untranslated:
+        problems.append(
+            f"{language}: {len(untranslated)} untranslated: "
+            + "; ".join(repr(s) for s in sorted(untranslated)[:10])
+        )
+    if fuzzy:
+        problems.append(
+            f"{language}: {len(fuzzy)} fuzzy: " + "; ".join(repr(s) for s in sorted(fuzzy)[:10])
+        )
+    return problems
+
+
 def main() -> int:
     missing = [t for t in ("xgettext", "msgfmt", "msgattrib") if shutil.which(t) is None]
     if missing:
@@ -84,60 +150,8 @@ def main() -> int:
         return 0
     problems: list[str] = hidden_aliases()
     for language in LANGUAGES:
-        po = LOCALE / language / "LC_MESSAGES" / "django.po"
-        mo = po.with_suffix(".mo")
-        committed = po.read_text(encoding="utf-8")
-        with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / "quietdesk"
-            shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-            env = {
-                **os.environ,
-                "PYTHONPATH": str(ROOT / "src"),
-                "DJANGO_SETTINGS_MODULE": "quietdesk.settings",
-            }
-            subprocess.run(
-                [
-                    str(ROOT / ".venv" / "bin" / "django-admin"),
-                    "makemessages",
-                    "-l",
-                    language,
-                    "--no-location",
-                    "--ignore",
-                    "*/migrations/*",
-                ],
-                cwd=copy,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            regenerated = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text(
-                encoding="utf-8"
-            )
-            new = sorted(msgids(regenerated) - msgids(committed))
-            if new:
-                problems.append(
-                    f"{language}: {len(new)} string(s) in the code are missing from "
-                    f"{po.relative_to(ROOT)}: " + "; ".join(repr(s) for s in new[:10])
-                )
-            compiled = Path(tmp) / "django.mo"
-            run("msgfmt", "--check", "-o", str(compiled), str(po))
-            if not mo.exists() or compiled.read_bytes() != mo.read_bytes():
-                problems.append(
-                    f"{language}: {mo.relative_to(ROOT)} is stale: run "
-                    f"`msgfmt -o {mo.relative_to(ROOT)} {po.relative_to(ROOT)}`"
-                )
-        untranslated = msgids(run("msgattrib", "--untranslated", str(po)))
-        fuzzy = msgids(run("msgattrib", "--only-fuzzy", str(po)))
-        if untranslated:
-            problems.append(
-                f"{language}: {len(untranslated)} untranslated: "
-                + "; ".join(repr(s) for s in sorted(untranslated)[:10])
-            )
-        if fuzzy:
-            problems.append(
-                f"{language}: {len(fuzzy)} fuzzy: " + "; ".join(repr(s) for s in sorted(fuzzy)[:10])
-            )
+        for domain, extra in DOMAINS.items():
+            problems += check(language, domain, extra)
     if problems:
         print("Translation catalogue check failed (see docs/translating.md):", file=sys.stderr)
         for problem in problems:

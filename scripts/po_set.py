@@ -1,6 +1,7 @@
 """Set translations in a catalogue and clear their fuzzy flags.
 
-    python scripts/po_set.py fr translations.json
+    python scripts/po_set.py fr translations.json            # django.po
+    python scripts/po_set.py fr translations.json djangojs   # djangojs.po (quietdesk.js)
 
 ``translations.json`` maps each msgid to its msgstr (a list of forms for a msgid with
 a plural). Entries are matched by msgid; the
@@ -59,8 +60,9 @@ def apply(po_text: str, translations: dict[str, str]) -> tuple[str, set[str]]:
 
 def main() -> int:
     language, source = sys.argv[1], Path(sys.argv[2])
+    domain = sys.argv[3] if len(sys.argv) > 3 else "django"
     translations = json.loads(source.read_text(encoding="utf-8"))
-    po = LOCALE / language / "LC_MESSAGES" / "django.po"
+    po = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
     text, done = apply(po.read_text(encoding="utf-8"), translations)
     po.write_text(text, encoding="utf-8")
     missing = sorted(set(translations) - done)

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from quietdesk import events
 from quietdesk.accounts.models import User
 from quietdesk.accounts.services import create_api_token
+from quietdesk.schedule import services as schedule
+from quietdesk.schedule.models import Calendar
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -112,3 +117,50 @@ def api_client(person: User) -> Client:
     """A test client that authenticates with a fresh personal token of ``person``."""
     _token, secret = create_api_token(actor=None, user=person, name="tests")
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+PARIS = ZoneInfo("Europe/Paris")  # where the test office is
+
+
+def paris(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+class Clockwork:
+    """Sets what ``timezone.now()`` answers, for the services that read the clock."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = paris(2026, 11, 23, 9)
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def set(self, *args: int) -> dt.datetime:
+        self.now = paris(*args)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clockwork:
+    return Clockwork(monkeypatch)
+
+
+@pytest.fixture
+def office(world) -> Calendar:
+    """Support's hours: Monday to Friday 09:00–12:00 and 13:00–17:00 in Paris."""
+    calendar = schedule.save_calendar(
+        actor=world.admin,
+        data=schedule.CalendarIn(
+            name="Paris office",
+            time_zone="Europe/Paris",
+            openings=schedule.openings_from(
+                [
+                    (day, s, e, False)
+                    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                    for s, e in (("09:00", "12:00"), ("13:00", "17:00"))
+                ]
+            ),
+            holiday_country="FR",
+        ),
+    )
+    schedule.set_team_calendar(actor=world.admin, team=world.support, calendar=calendar)
+    world.support.refresh_from_db()
+    return calendar

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from quietdesk.accounts.models import Organisation, Role, Team, User
 from quietdesk.errors import NotAllowed, NotFound
+from quietdesk.kb.models import Article, ArticleStatus, Visibility
 from quietdesk.mail.models import Mailbox
 from quietdesk.notifications.models import Notification
 from quietdesk.schedule.models import Calendar
@@ -281,3 +282,30 @@ def get_mailbox(actor: User, public_id: str) -> Mailbox:
 
 def own_notifications(actor: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=actor)
+
+
+# --- Knowledge base ---------------------------------------------------------------------
+# Visitors (None) and customers read published public articles; the service team reads
+# every article, drafts and internal ones included, and writes them (``kb.services``).
+
+
+def visible_articles(actor: User | None) -> QuerySet[Article]:
+    """Every article ``actor`` may read; ``None`` is a visitor who is not signed in."""
+    articles = Article.objects.all()
+    if actor is not None and actor.is_active and actor.is_agent_or_admin:
+        return articles
+    return articles.filter(status=ArticleStatus.PUBLISHED, visibility=Visibility.PUBLIC)
+
+
+def get_article(actor: User | None, slug: str) -> Article:
+    """The article at ``slug`` if ``actor`` may read it; NotFound otherwise (drafts too)."""
+    found = visible_articles(actor).select_related("category").filter(slug=slug).first()
+    if found is None:
+        raise NotFound(_("No article %(id)s.") % {"id": slug})
+    return found
+
+
+def manageable_articles(actor: User) -> QuerySet[Article]:
+    """The articles ``actor`` may change: all of them for the service team."""
+    require_staff(actor)
+    return Article.objects.all()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "quietdesk.replies",
     "quietdesk.intake",
     "quietdesk.ratings",
+    "quietdesk.kb",
     "quietdesk.mail",
     "quietdesk.api",
     "quietdesk.web",
@@ -191,7 +192,7 @@ MAILERS = {
             "MAIL_BACKEND",
             "django.core.mail.backends.console.EmailBackend"
             if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
+            else "quietdesk.mail.smtp_backend.EmailBackend",  # Django's, plus SMTPUTF8
         ),
         "OPTIONS": {
             "host": env_str("SMTP_HOST", "localhost"),
@@ -204,7 +205,11 @@ MAILERS = {
         },
     }
 }
-if MAILERS["default"]["BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+_SMTP_BACKENDS = {
+    "django.core.mail.backends.smtp.EmailBackend",
+    "quietdesk.mail.smtp_backend.EmailBackend",
+}
+if MAILERS["default"]["BACKEND"] not in _SMTP_BACKENDS:
     MAILERS["default"]["OPTIONS"] = {}  # the console and file backends take no SMTP options
 DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "support@quietdesk.example")
 #: Automatic mail (acknowledgements) is capped to stop loops with other robots.

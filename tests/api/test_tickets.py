@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from quietdesk.accounts.models import ApiToken
+from quietdesk.accounts.models import ApiToken, User
 from quietdesk.accounts.services import hash_token
 from quietdesk.tickets.models import Ticket
 from tests import factories
@@ -393,3 +393,25 @@ def test_error_messages_follow_accept_language_while_codes_and_fields_do_not(wor
     assert french.json()["details"][0]["message"] == "Un ticket doit avoir un objet."
     unknown = client.get("/api/v1/tickets/nope", HTTP_ACCEPT_LANGUAGE="xx-YY")
     assert unknown.json()["message"] == "No ticket nope."
+
+
+def test_an_unknown_language_for_a_contact_names_the_languages_we_speak(world):
+    client = api_client(world.agent)
+    body = json.dumps({"email": "nouveau@client.example", "language": "de"})
+    for accept, message in (
+        ("en", "Unknown language de; available: en, fr."),
+        ("fr", "Langue inconnue : de ; langues disponibles : en, fr."),
+        ("xx-YY", "Unknown language de; available: en, fr."),  # unknown: the default
+    ):
+        refused = client.post(
+            "/api/v1/contacts",
+            data=body,
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=accept,
+        )
+        assert refused.status_code == 422
+        details = refused.json()["details"]
+        assert [(d["field"], d["message"].replace("\u00a0", " ")) for d in details] == [
+            ("language", message)
+        ]
+    assert not User.objects.filter(email="nouveau@client.example").exists()

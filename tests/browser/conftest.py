@@ -194,13 +194,8 @@ def open_page(
     contexts = []
 
     def open_page(**context_options: Any) -> Page:
-        context = browser.new_context(
-            base_url=live_server.url,
-            locale="en-US",
-            timezone_id="UTC",
-            accept_downloads=True,
-            **context_options,
-        )
+        options = {"locale": "en-US", "timezone_id": "UTC", **context_options}
+        context = browser.new_context(base_url=live_server.url, accept_downloads=True, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

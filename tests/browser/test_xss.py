@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from quietdesk.accounts import services as accounts
 from quietdesk.intake import services as intake
+from quietdesk.kb import services as kb
 from quietdesk.mail import services as mail_services
 from quietdesk.ratings import services as ratings
 from quietdesk.replies import services as replies
@@ -119,6 +120,20 @@ def test_no_field_runs_script_on_any_page(
         actor=world.admin,
         data=replies.CannedReplyIn(name=hostile(9)[:100], texts={"en": hostile(8)}),
     )
+    # A knowledge base article written with hostile text, in Markdown and HTML.
+    category = kb.save_category(
+        actor=world.admin, data=kb.CategoryIn(slug="hostile", names={"en": hostile(1)})
+    )
+    article = kb.save_article(
+        actor=world.agent,
+        data=kb.ArticleIn(
+            slug="hostile",
+            titles={"en": hostile(2)},
+            bodies={"en": "\n\n".join(hostile(n) for n in range(len(PAYLOADS)))},
+            category=category,
+        ),
+    )
+    kb.publish_article(actor=world.agent, article=article)
     with django_capture_on_commit_callbacks(execute=True):
         services.change_status(ticket=ticket, actor=world.agent, status=Status.SOLVED)
     token = ratings.link_token(ticket)
@@ -139,6 +154,10 @@ def test_no_field_runs_script_on_any_page(
         f"/settings/agents/{world.agent.public_id}/",
         f"/settings/mailboxes/{mailbox.public_id}/",
         "/settings/mailboxes/",
+        "/settings/kb/",
+        f"/settings/kb/{article.public_id}/",
+        f"/settings/kb/categories/{category.public_id}/",
+        f"/tickets/{ticket.public_id}/articles?q={quote(hostile(2))}",
     ):
         response = agent.goto(path)
         assert response is not None and response.status < 400, path
@@ -160,9 +179,15 @@ def test_no_field_runs_script_on_any_page(
         f"/portal/requests/{ticket.public_id}/",
         f"/forms/{form.slug}/?line={quote(hostile(0))}&story={quote(hostile(9))}",
         f"/rate/{token}?score={quote(PAYLOADS[1])}",
+        "/help/",
+        f"/help/?q={quote(hostile(2))}",
+        "/help/hostile/",
+        f"/help/suggest?q={quote(hostile(2))}",
     ):
         response = customer.goto(path)
         assert response is not None and response.status < 400, path
+    customer.goto("/help/hostile/")
+    expect(customer.get_by_role("heading", name=hostile(2))).to_be_visible()
     customer.goto(f"/portal/requests/{ticket.public_id}/")
     expect(customer.get_by_text(hostile(3), exact=False).first).to_be_attached()
     expect(customer.get_by_text("internal x10", exact=False)).to_have_count(0)  # the note

@@ -72,6 +72,18 @@ EXPECTED = {
             and [f[0] for f in files(m)] == ["image.gif"]
         ),
     ),
+    "63-utf8-sender-address.eml": (
+        "",
+        lambda m: (
+            m.ticket.requester.email == "zoë@büro.example"
+            and m.ticket.requester.name == "Zoë Müller"
+            and m.ticket.subject == "Adresse accentuée"
+        ),
+    ),
+    "64-punycode-domain.eml": (
+        "",
+        lambda m: m.ticket.requester.email == "hans@xn--bro-hoa.example",
+    ),
 }
 
 

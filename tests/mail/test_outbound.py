@@ -16,7 +16,9 @@ from quietdesk.sla import services as sla
 from quietdesk.tickets import services
 from quietdesk.tickets.models import Ticket
 from tests.conftest import api_client
+from tests.factories import CustomerFactory
 from tests.mail.test_inbound import raw
+from tests.sla.test_clocks import policy as standard_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +194,66 @@ def test_long_message_ids_go_out_unencoded_so_clients_thread_them(world, box, co
     headers = sent.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
     assert f"<{outlook_id}>".encode() in headers  # in References, whole
     assert b"=?utf-8?" not in headers.lower()
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "greeting", "promise"),
+    [
+        (
+            "fr",
+            "Europe/Paris",
+            "Bonjour Marie Dupont,",
+            "Nous vous répondrons d’ici le mardi 24 novembre 2026 à 10:00 (heure de Paris).",
+        ),
+        (
+            "en",
+            "America/New_York",
+            "Hello Marie Dupont,",
+            "We will answer by Tuesday, November 24, 2026, 4:00 AM (Eastern Time).",
+        ),
+    ],
+)
+def test_the_acknowledgement_speaks_the_contacts_language_and_time_zone(
+    world, box, commits, clock, office, language, zone, greeting, promise
+):
+    standard_policy(world)  # a first answer within 4 business hours; the office opens 9:00–17:00
+    CustomerFactory(
+        email="marie@client.example", name="Marie Dupont", language=language, time_zone=zone
+    )
+    clock.set(2026, 11, 23, 14)  # Monday 14:00 in Paris: due Tuesday 10:00 in Paris
+    # The mail says Content-Language: fr; the contact's own language wins.
+    receive(commits, box, "01-new-plain.eml")
+    ack = sent_headers()
+    assert ack["Content-Language"] == language
+    body = ack.get_content().replace("\u202f", " ")
+    assert body.startswith(greeting)
+    assert promise in body
+
+
+def test_team_signature_and_acknowledgement_text_follow_the_customers_language(world, box, commits):
+    box.acknowledgement_texts = {
+        "fr": "Nos bureaux sont fermés le vendredi après-midi.",
+        "en": "Our office is closed on Friday afternoons.",
+    }
+    box.signatures = {"fr": "L’équipe Support", "en": "The Support team"}
+    box.save()
+    CustomerFactory(email="marie@client.example", name="Marie Dupont", language="fr")
+    first = receive(commits, box, "01-new-plain.eml")
+    ack = sent_headers().get_content()
+    assert "Nos bureaux sont fermés le vendredi après-midi." in ack
+    assert "\n-- \nL’équipe Support\n" in ack
+    assert "Our office" not in ack and "The Support team" not in ack
+    # An English reader gets the English texts, under the agent's reply as well.
+    first.ticket.requester.language = "en"
+    first.ticket.requester.save()
+    commits(services.post_message, ticket=first.ticket, author=world.agent, body="Done.", via="web")
+    reply = sent_headers().get_content()
+    assert reply.startswith("Done.\n\n-- \nThe Support team\n")
+    assert "Reply to this email to add to ticket" in reply
+    # A language the mailbox has no text in falls back to the mailbox's own language.
+    box.signatures = {"fr": "L’équipe Support"}
+    box.save()
+    commits(
+        services.post_message, ticket=first.ticket, author=world.agent, body="Again.", via="web"
+    )
+    assert "\n-- \nL’équipe Support\n" in sent_headers().get_content()

@@ -182,3 +182,20 @@ def test_the_password_source_follows_the_pollers_rule(monkeypatch, tmp_path):
     assert services.password_source(box) is PasswordSource.FILE
     monkeypatch.setenv(VARIABLE, "secret")
     assert services.password_source(box) is PasswordSource.VARIABLE
+
+
+def test_texts_per_language_name_an_unknown_language_and_the_available_ones(world):
+    with pytest.raises(ValidationFailed) as refused:
+        services.save_mailbox(
+            actor=world.admin,
+            data=MailboxIn(
+                address="help@quietdesk.example",
+                signatures={"de": "Ihr Support-Team", "fr": "L’équipe"},
+                acknowledgement_texts={"en": "y" * 2001},
+            ),
+        )
+    assert refused.value.fields == {
+        "signatures.de": "Unknown language de; available: en, fr.",
+        "acknowledgement_texts.en": "A text can have at most 2000 characters.",
+    }
+    assert not Mailbox.objects.exists()

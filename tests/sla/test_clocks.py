@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from quietdesk.audit.models import AuditEvent
 from quietdesk.errors import ValidationFailed
@@ -18,55 +16,9 @@ from quietdesk.sla import services as sla
 from quietdesk.sla.models import Clock, ClockKind, ClockState
 from quietdesk.sla.promise import promise_for
 from quietdesk.tickets import services
-from tests.conftest import api_client
+from tests.conftest import api_client, paris
 
 pytestmark = pytest.mark.django_db
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
-
-
-class Clockwork:
-    """Sets what ``timezone.now()`` answers, for the services that read the clock."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = paris(2026, 11, 23, 9)
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def set(self, *args: int) -> dt.datetime:
-        self.now = paris(*args)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clockwork:
-    return Clockwork(monkeypatch)
-
-
-@pytest.fixture
-def office(world) -> Calendar:
-    """Support's hours: Monday to Friday 09:00–12:00 and 13:00–17:00 in Paris."""
-    calendar = schedule.save_calendar(
-        actor=world.admin,
-        data=schedule.CalendarIn(
-            name="Paris office",
-            time_zone="Europe/Paris",
-            openings=schedule.openings_from(
-                [
-                    (day, s, e, False)
-                    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
-                    for s, e in (("09:00", "12:00"), ("13:00", "17:00"))
-                ]
-            ),
-            holiday_country="FR",
-        ),
-    )
-    schedule.set_team_calendar(actor=world.admin, team=world.support, calendar=calendar)
-    world.support.refresh_from_db()
-    return calendar
 
 
 def policy(world, name="Standard", **targets):

@@ -286,7 +286,7 @@ def test_solving_a_ticket_asks_the_customer_for_a_one_click_rating(world, solved
     assert not Rating.objects.exists()
     page = Client().get(links[4]).content.decode()
     assert 'value="4" checked' in page and 'value="5" checked' not in page
-    assert "Comment avons-nous fait" in page  # in the customer's language
+    assert "Êtes-vous satisfait de notre aide" in page  # in the customer's language
     rater = Client()
     rated = rater.post(links[4], {"score": "4", "comment": "Rapide, merci"})
     assert rated.status_code == 302  # a refresh of the thank-you page sends nothing again

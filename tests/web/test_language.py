@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from quietdesk.accounts.services import create_sign_in_link
 from quietdesk.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_a_customer_keeps_the_choice_on_their_profile_and_their_mail_follows(wor
     assert world.customer.language == "fr"
     assert "Mes demandes" in client.get("/portal/").content.decode()
     event = AuditEvent.objects.get(verb="person.language_changed")
-    assert (event.before, event.after) == ({"language": "en"}, {"language": "fr"})
+    assert (event.before, event.after) == ({"language": "en"}, {"language": "fr", "why": "chosen"})
 
 
 def test_unknown_languages_and_foreign_next_addresses_change_nothing(world):
@@ -38,3 +39,33 @@ def test_unknown_languages_and_foreign_next_addresses_change_nothing(world):
     world.agent.refresh_from_db()
     assert world.agent.language == before
     assert client.get("/language").status_code == 405
+
+
+def _sign_in_by_link(client: Client, person) -> None:
+    made = create_sign_in_link(email=person.email)
+    assert made is not None
+    response = client.post(f"/portal/sign-in/{made[1]}")
+    assert response.status_code == 302
+
+
+def test_a_contact_met_by_mail_takes_the_browsers_language_on_the_first_visit_only(world):
+    contact = world.customer  # created as mail creates contacts: in the mailbox's language
+    assert contact.last_login is None and contact.language == "en"
+    _sign_in_by_link(Client(headers={"accept-language": "de-CH, fr;q=0.8, en;q=0.5"}), contact)
+    contact.refresh_from_db()
+    assert contact.language == "fr"  # the first language of the browser that we speak
+    event = AuditEvent.objects.get(verb="person.language_changed", target_id=contact.public_id)
+    assert event.after == {"language": "fr", "why": "browser"}
+    # Later visits from another browser keep it: it is theirs now (the switcher changes it).
+    _sign_in_by_link(Client(headers={"accept-language": "en-US"}), contact)
+    contact.refresh_from_db()
+    assert contact.language == "fr"
+
+
+def test_a_browser_that_names_no_language_we_speak_changes_nothing(world):
+    world.customer.language = "fr"
+    world.customer.save()
+    _sign_in_by_link(Client(headers={"accept-language": "ja, zz;q=0.5"}), world.customer)
+    world.customer.refresh_from_db()
+    assert world.customer.language == "fr"
+    assert not AuditEvent.objects.filter(verb="person.language_changed").exists()

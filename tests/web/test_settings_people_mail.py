@@ -383,6 +383,39 @@ def test_an_admin_creates_edits_and_deletes_a_mailbox(world, monkeypatch):
     assert "Mailbox help@quietdesk.example deleted." in client.get(response.url).content.decode()
 
 
+def test_signature_and_acknowledgement_text_are_written_per_language(world, mailbox):
+    client = signed_in(world.admin)
+    url = f"/settings/mailboxes/{mailbox.public_id}/"
+    response = client.post(
+        url,
+        mailbox_form(
+            address=mailbox.address,
+            signature_fr="L’équipe Support\r\nQuietdesk",
+            signature_en="  ",
+            acknowledgement_fr="Fermé le vendredi après-midi.",
+            acknowledgement_en="Closed on Friday afternoons.",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    mailbox.refresh_from_db()
+    assert mailbox.signatures == {"fr": "L’équipe Support\nQuietdesk"}  # blank: no text
+    assert mailbox.acknowledgement_texts == {
+        "fr": "Fermé le vendredi après-midi.",
+        "en": "Closed on Friday afternoons.",
+    }
+    edit = client.get(url).content.decode()
+    assert "Signature (French)" in edit and "Acknowledgement text (English)" in edit
+    assert "Closed on Friday afternoons.</textarea>" in edit
+    # Too long: refused next to its field, nothing saved.
+    response = client.post(
+        url, mailbox_form(address=mailbox.address, signature_en="x" * 2001, signature_fr="")
+    )
+    assert response.status_code == 422
+    assert "at most 2000 characters" in field_error(response.content.decode(), "signature_en")
+    mailbox.refresh_from_db()
+    assert mailbox.signatures == {"fr": "L’équipe Support\nQuietdesk"}
+
+
 def test_deleting_a_mailbox_keeps_the_mail_it_received(world, mailbox):
     received = InboundMail.objects.create(
         sha256="a" * 64, size=10, storage_name="aa/aaaa", source="smtp", mailbox=mailbox

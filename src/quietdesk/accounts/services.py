@@ -38,14 +38,27 @@ TOKEN_PREFIX = "qd_"  # noqa: S105 - a public marker, not a secret
 
 
 def normalise_email(address: str) -> str:
+    """``address`` lower-cased and checked; internationalised addresses (RFC 6531: UTF-8
+    in the local part, a Unicode domain) are kept as written and checked in their ASCII
+    shape (each other character as a letter, the domain in punycode)."""
     address = clean_line(address).lower()
     try:
-        validate_email(address)
-    except ValidationError:
+        validate_email(_ascii_shape(address))
+    except (ValidationError, UnicodeError):
         raise ValidationFailed(
             {"email": _("%(address)s is not a valid email address.") % {"address": address[:100]}}
         ) from None
     return address
+
+
+def _ascii_shape(address: str) -> str:
+    if address.isascii():
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    letters = "".join(c if c.isascii() else ("x" if c.isalnum() else " ") for c in local)
+    return f"{letters}@{domain.encode('idna').decode('ascii')}"
 
 
 def find_person_by_email(address: str) -> User | None:
@@ -140,8 +153,11 @@ def _create_person(
     return person
 
 
-def set_own_language(*, person: User, language: str) -> User:
-    """A person chooses the language Quietdesk speaks to them (pages and mail)."""
+def set_own_language(*, person: User, language: str, why: str = "chosen") -> User:
+    """A person chooses the language Quietdesk speaks to them (pages and mail).
+
+    ``why`` is kept in the audit trail: ``chosen`` (the switcher, a profile) or
+    ``browser`` (their browser's language, adopted when they first sign in)."""
     _check_profile(person.time_zone, language)
     if person.language != language:
         with transaction.atomic():
@@ -153,7 +169,7 @@ def set_own_language(*, person: User, language: str) -> User:
                 verb="person.language_changed",
                 target=person,
                 before={"language": before},
-                after={"language": language},
+                after={"language": language, "why": why},
             )
     return person
 

@@ -43,6 +43,7 @@ from django.utils import timezone
 from quietdesk import access
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import User
+from quietdesk.db import flush_commits
 from quietdesk.mail.models import (
     InboundMail,
     InboundStatus,
@@ -104,14 +105,22 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
     """Write the bytes once (file first, then the row); safe to call again after a crash."""
     digest = hashlib.sha256(raw).hexdigest()
     # The file is content-addressed: writing it again for bytes already stored is a no-op.
-    name = write_once(f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml", ContentFile(raw), len(raw))
+    name = write_once(
+        f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml", ContentFile(raw), len(raw), durable=True
+    )
     try:
         with transaction.atomic():
             inbound = InboundMail.objects.create(
-                sha256=digest, size=len(raw), storage_name=name, source=source, mailbox=mailbox
+                sha256=digest,
+                size=len(raw),
+                storage_name=name,
+                source=source,
+                mailbox=mailbox,
+                received_at=timezone.now(),  # read now (not at import) so tests can set it
             )
     except IntegrityError:  # these bytes were stored before (or by another process just now)
         return Received(InboundMail.objects.get(sha256=digest), stored=False)
+    flush_commits()  # on disk before anyone is told "stored"
     return Received(inbound, stored=True)
 
 

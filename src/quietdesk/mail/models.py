@@ -26,6 +26,10 @@ class Mailbox(models.Model):
         default=settings.LANGUAGE_CODE,
     )
     send_acknowledgement = models.BooleanField(_("acknowledge new tickets"), default=True)
+    #: Per language code: the team's own words in acknowledgements, between the receipt
+    #: and the promise (which are always there), and the signature under every mail.
+    acknowledgement_texts = models.JSONField(_("acknowledgement text"), default=dict, blank=True)
+    signatures = models.JSONField(_("signature"), default=dict, blank=True)
     imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
     imap_tls = models.BooleanField(_("IMAP over TLS"), default=True)

@@ -43,6 +43,7 @@ from quietdesk.ratings.models import Score
 from quietdesk.ratings.services import link_token
 from quietdesk.sla import services as sla
 from quietdesk.sla.promise import promise_for
+from quietdesk.text import in_language
 from quietdesk.tickets.models import Channel, Message, MessageKind, Ticket
 from quietdesk.tickets.states import Status
 
@@ -154,12 +155,16 @@ _SUBJECTS = {
 }
 
 
-def _footer(ticket: Ticket, language: str) -> str:
+def _closing(ticket: Ticket, mailbox: Mailbox | None, language: str) -> list[str]:
+    """The lines under every mail: the team's signature in ``language`` (if the mailbox has
+    one, else in the mailbox's language, else any), then how to reply to the ticket."""
+    signature = in_language(mailbox.signatures, language, mailbox.language) if mailbox else ""
     with override(language):
-        return _(
+        footer = _(
             "Reply to this email to add to ticket #%(number)s. Please keep the number in the "
             "subject."
         ) % {"number": ticket.number}
+    return ["-- ", *([signature, ""] if signature else []), footer]
 
 
 def queue_reply(message: Message) -> OutboundMail | None:
@@ -174,7 +179,8 @@ def queue_reply(message: Message) -> OutboundMail | None:
         return None
     requester = people[0] if people[0].pk == ticket.requester_id else None
     language = (requester or people[0]).language
-    body = f"{message.body_text}\n\n-- \n{_footer(ticket, language)}"
+    mailbox = mailbox_for_ticket(ticket)
+    body = "\n".join([message.body_text, "", *_closing(ticket, mailbox, language)])
     to = [people[0].email]
     cc = [p.email for p in people[1:]]
     return _compose(
@@ -186,7 +192,7 @@ def queue_reply(message: Message) -> OutboundMail | None:
         cc=cc,
         automatic=False,
         message=message,
-        mailbox=mailbox_for_ticket(ticket),
+        mailbox=mailbox,
     )
 
 
@@ -217,10 +223,12 @@ def queue_acknowledgement(ticket: Ticket, *, now: dt.datetime | None = None) -> 
             language=requester.language,
             now=now,
         )
+        own = in_language(mailbox.acknowledgement_texts, requester.language, mailbox.language)
         return [
             _("We have received your message and opened ticket #%(number)s.")
             % {"number": ticket.number},
             promise.text if promise else _("We will answer as soon as we can."),
+            *(["", own] if own else []),
         ]
 
     return _queue_automatic(
@@ -296,7 +304,7 @@ def _queue_automatic(
             "",
             *body(),
             "",
-            _footer(ticket, language),
+            *_closing(ticket, mailbox, language),
         ]
     return _compose(
         ticket=ticket,
@@ -424,6 +432,12 @@ def send(outbound: OutboundMail, *, now: dt.datetime | None = None) -> OutboundM
     outbound.attempts += 1
     try:
         connection().send_messages([build(outbound)])
+    except smtplib.SMTPNotSupportedError as exc:  # no SMTPUTF8 for a UTF-8 address
+        outbound.status = OutboundStatus.FAILED
+        outbound.last_error = _describe(exc)
+    except ValueError as exc:  # an address no mail system accepts: retrying cannot help
+        outbound.status = OutboundStatus.FAILED
+        outbound.last_error = f"invalid address: {exc}"[:500]
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
         code = _code(exc)
         if code is not None and 500 <= code < 600:

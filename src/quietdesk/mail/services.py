@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from quietdesk.accounts.services import find_person_by_email, normalise_email
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.mail.models import Mailbox
-from quietdesk.text import clean_line
+from quietdesk.text import clean_body, clean_line
 
 PASSWORD_VARIABLE_PREFIX = "QUIETDESK_IMAP_PASSWORD_"  # noqa: S105 - a name's prefix
 VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -47,6 +47,13 @@ class MailboxIn:
     imap_user: str = ""
     imap_folder: str = DEFAULT_FOLDER
     imap_password_variable: str = ""
+    #: Language code → text; empty texts are dropped, unknown codes refused.
+    acknowledgement_texts: dict[str, str] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+
+#: The longest acknowledgement text or signature kept, per language.
+TEXT_MAX = 2000
 
 
 class PasswordSource(enum.StrEnum):
@@ -87,8 +94,8 @@ def save_mailbox(*, actor: User, data: MailboxIn, mailbox: Mailbox | None = None
             cleaned.imap_user,
             cleaned.imap_folder,
         )
-        for field in dataclasses.fields(cleaned):
-            setattr(target, field.name, getattr(cleaned, field.name))
+        for each in dataclasses.fields(cleaned):
+            setattr(target, each.name, getattr(cleaned, each.name))
         if mailbox is not None and moved:
             target.imap_uidvalidity = None
             target.imap_last_uid = 0
@@ -129,6 +136,8 @@ def snapshot(mailbox: Mailbox) -> dict[str, Any]:
         "imap_user": mailbox.imap_user,
         "imap_folder": mailbox.imap_folder,
         "imap_password_variable": mailbox.imap_password_variable,
+        "acknowledgement_texts": mailbox.acknowledgement_texts,
+        "signatures": mailbox.signatures,
     }
 
 
@@ -189,6 +198,10 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
             errors.setdefault("imap_user", needed)
         if not variable:
             errors.setdefault("imap_password_variable", needed)
+    texts = {
+        name: _texts_per_language(getattr(data, name), codes, name, errors)
+        for name in ("acknowledgement_texts", "signatures")
+    }
     if errors:
         raise ValidationFailed(errors)
     return MailboxIn(
@@ -203,4 +216,29 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
         imap_user=user,
         imap_folder=folder,
         imap_password_variable=variable,
+        acknowledgement_texts=texts["acknowledgement_texts"],
+        signatures=texts["signatures"],
     )
+
+
+def _texts_per_language(
+    texts: dict[str, str], codes: list[str], name: str, errors: dict[str, str]
+) -> dict[str, str]:
+    """``texts`` cleaned (line endings, surrounding space, empty ones dropped); problems are
+    added to ``errors`` under ``<name>.<code>``."""
+    kept: dict[str, str] = {}
+    for code, text in texts.items():
+        if code not in codes:
+            errors[f"{name}.{code}"] = _("Unknown language %(code)s; available: %(codes)s.") % {
+                "code": code,
+                "codes": ", ".join(codes),
+            }
+            continue
+        cleaned = clean_body(text).strip()
+        if len(cleaned) > TEXT_MAX:
+            errors[f"{name}.{code}"] = _("A text can have at most %(max)d characters.") % {
+                "max": TEXT_MAX
+            }
+        elif cleaned:
+            kept[code] = cleaned
+    return kept

@@ -94,4 +94,5 @@ class QuietdeskSMTP(SMTP):
 
 class InboundController(Controller):
     def factory(self) -> SMTP:
-        return QuietdeskSMTP(self.handler, **self.SMTP_kwargs)
+        # SMTPUTF8 (RFC 6531): senders and mailboxes with UTF-8 addresses are accepted.
+        return QuietdeskSMTP(self.handler, **{"enable_SMTPUTF8": True, **self.SMTP_kwargs})

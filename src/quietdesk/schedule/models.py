@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from quietdesk.ids import new_public_id
+
+#: The name of the calendar each installation starts with (see migration 0002).
+DEFAULT_CALENDAR_NAME = gettext_noop("Standard hours")
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -44,6 +48,14 @@ class Calendar(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.shown_name
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show: the calendar every installation starts with (named in English
+        by its migration) is named in the reader's language until an admin renames it."""
+        if self.is_default and self.name == DEFAULT_CALENDAR_NAME:
+            return gettext(DEFAULT_CALENDAR_NAME)
         return self.name
 
 

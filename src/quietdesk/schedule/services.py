@@ -26,7 +26,13 @@ from quietdesk.accounts.models import Team, User, validate_time_zone
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.schedule.hours import BusinessHours, Opening, Wall
-from quietdesk.schedule.models import WEEKDAYS, Calendar, OpeningHours, SpecialDay
+from quietdesk.schedule.models import (
+    DEFAULT_CALENDAR_NAME,
+    WEEKDAYS,
+    Calendar,
+    OpeningHours,
+    SpecialDay,
+)
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -155,7 +161,9 @@ def default_calendar() -> Calendar:
     """The installation's default calendar; a built-in one when none is stored."""
     calendar = Calendar.objects.filter(is_default=True).first()
     if calendar is None:
-        calendar = Calendar(name=_("Standard hours"), time_zone=settings.TIME_ZONE, is_default=True)
+        calendar = Calendar(
+            name=DEFAULT_CALENDAR_NAME, time_zone=settings.TIME_ZONE, is_default=True
+        )
         calendar.updated_at = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     return calendar
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import re
 import secrets
 import tempfile
@@ -91,14 +92,16 @@ def store_blob(upload: Upload) -> Blob:
         return Blob.objects.get(sha256=sha256)
 
 
-def write_once(name: str, content: File[Any], size: int) -> str:
+def write_once(name: str, content: File[Any], size: int, *, durable: bool = False) -> str:
     """Store content-addressed ``content`` under ``name`` unless it is already complete.
 
     A file of the wrong size is what a process killed while writing leaves behind (with
     a storage other than the local file system): it is replaced, never trusted.
+    ``durable`` also forces the file and its name to disk before returning (the raw
+    bytes of a mail we are about to accept), so that a power cut cannot take them back.
     """
     if isinstance(default_storage, FileSystemStorage):
-        return _write_local(name, content, size)
+        return _write_local(name, content, size, durable=durable)
     if default_storage.exists(name):
         if default_storage.size(name) == size:
             return name
@@ -106,7 +109,7 @@ def write_once(name: str, content: File[Any], size: int) -> str:
     return default_storage.save(name, content)
 
 
-def _write_local(name: str, content: File[Any], size: int) -> str:
+def _write_local(name: str, content: File[Any], size: int, *, durable: bool = False) -> str:
     """The local file system: write a temporary file, then rename it into place.
 
     The rename is atomic, so a file under its final name is always complete; a crash
@@ -125,7 +128,16 @@ def _write_local(name: str, content: File[Any], size: int) -> str:
     with partial.open("wb") as handle:
         for chunk in content.chunks():
             handle.write(chunk)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     partial.replace(path)
+    if durable:  # the rename itself lives in the directory
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     return name
 
 

@@ -40,6 +40,7 @@ from quietdesk.tickets.models import Channel, Ticket
 from quietdesk.tickets.queries import timeline, with_ticket_relations
 from quietdesk.tickets.states import Status
 from quietdesk.web.guards import customer_only, signed_in_user
+from quietdesk.web.views import browser_language
 from quietdesk.web.workspace import load_ticket, report, submission_and_rating
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,12 @@ def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
     link = accounts.use_sign_in_link(token)
     if link is None:
         return render(request, "web/portal/confirm_link.html", {"link": None}, status=410)
+    first_visit = link.person.last_login is None
     login(request, link.person, backend="django.contrib.auth.backends.ModelBackend")
+    if first_visit and (language := browser_language(request)):
+        # A contact met by mail got the mail's (or the mailbox's) language; the browser
+        # they read the portal in says more. Later visits keep what they have or chose.
+        accounts.set_own_language(person=link.person, language=language, why="browser")
     return redirect(link.next_url or "portal")
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import holidays
 from babel import Locale
@@ -32,6 +32,7 @@ from quietdesk.accounts.models import (
     known_time_zones,
 )
 from quietdesk.errors import ValidationFailed
+from quietdesk.mail import services as mail_services
 from quietdesk.mail.models import Mailbox
 from quietdesk.schedule.hours import Opening
 from quietdesk.schedule.models import Calendar
@@ -551,10 +552,50 @@ class MailboxForm(forms.Form):
         label=_label(Mailbox, "imap_folder"), max_length=255, required=False, initial="INBOX"
     )
 
+    #: Texts kept per language: the model's field → the prefix of one form field per language.
+    PER_LANGUAGE: ClassVar = {"acknowledgement_texts": "acknowledgement", "signatures": "signature"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        helps = {
+            "acknowledgement": gettext_lazy(
+                "Added to the acknowledgement, after the ticket number and when to expect an "
+                "answer (which are always there)."
+            ),
+            "signature": gettext_lazy("Under every mail sent from this address."),
+        }
+        for model_field, prefix in self.PER_LANGUAGE.items():
+            for code, language in settings.LANGUAGES:
+                self.fields[f"{prefix}_{code}"] = forms.CharField(
+                    label=_("%(field)s (%(language)s)")
+                    % {"field": _label(Mailbox, model_field), "language": str(language)},
+                    required=False,
+                    max_length=mail_services.TEXT_MAX,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                    help_text=helps[prefix],
+                )
+
+    def texts(self, model_field: str) -> dict[str, str]:
+        """The cleaned texts of ``model_field``, by language code."""
+        prefix = self.PER_LANGUAGE[model_field]
+        return {code: self.cleaned_data[f"{prefix}_{code}"] for code, _name in settings.LANGUAGES}
+
+    def add_service_errors(self, refused: ValidationFailed) -> None:
+        """Like :func:`add_service_errors`, with ``signatures.fr`` shown at ``signature_fr``."""
+        for name, message in refused.fields.items():
+            model_field, _dot, code = name.partition(".")
+            if model_field in self.PER_LANGUAGE:
+                name = f"{self.PER_LANGUAGE[model_field]}_{code}"
+            self.add_error(name if name in self.fields else None, str(message))
+
 
 def mailbox_initial(mailbox: Mailbox) -> dict[str, Any]:
     fields = (
         "address name language send_acknowledgement imap_host imap_port imap_tls imap_user "
         "imap_password_variable imap_folder"
     )
-    return {field: getattr(mailbox, field) for field in fields.split()} | {"team": mailbox.team}
+    initial = {field: getattr(mailbox, field) for field in fields.split()}
+    for model_field, prefix in MailboxForm.PER_LANGUAGE.items():
+        for code, text in getattr(mailbox, model_field).items():
+            initial[f"{prefix}_{code}"] = text
+    return initial | {"team": mailbox.team}

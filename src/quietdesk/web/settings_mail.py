@@ -61,10 +61,12 @@ def mailbox_edit(request: HttpRequest, mailbox_id: str | None = None) -> HttpRes
                         imap_user=data["imap_user"],
                         imap_folder=data["imap_folder"],
                         imap_password_variable=data["imap_password_variable"],
+                        acknowledgement_texts=form.texts("acknowledgement_texts"),
+                        signatures=form.texts("signatures"),
                     ),
                 )
             except ValidationFailed as refused:
-                forms.add_service_errors(form, refused)
+                form.add_service_errors(refused)
             else:
                 messages.success(
                     request, _("Mailbox %(address)s saved.") % {"address": saved.address}

@@ -169,7 +169,7 @@ def calendar_delete(request: HttpRequest, calendar_id: str) -> HttpResponse:
         for message in refused.fields.values():
             messages.error(request, str(message))
     else:
-        messages.success(request, _("Calendar “%(name)s” deleted.") % {"name": calendar.name})
+        messages.success(request, _("Calendar “%(name)s” deleted.") % {"name": calendar.shown_name})
     return redirect("settings-calendars")
 
 

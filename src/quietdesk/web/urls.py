@@ -4,8 +4,10 @@ from django.urls import path
 from quietdesk.web import (
     auth,
     intake,
+    kb,
     portal,
     settings_intake,
+    settings_kb,
     settings_mail,
     settings_people,
     settings_views,
@@ -46,6 +48,12 @@ urlpatterns = [
     path("tickets/<str:ticket_id>/reply", workspace.ticket_reply, name="ticket-reply"),
     path("tickets/<str:ticket_id>/update", workspace.ticket_update, name="ticket-update"),
     path("tickets/<str:ticket_id>/canned", workspace.ticket_canned, name="ticket-canned"),
+    path("tickets/<str:ticket_id>/articles", kb.composer_articles, name="ticket-articles"),
+    path(
+        "tickets/<str:ticket_id>/articles/insert",
+        kb.composer_insert,
+        name="ticket-article-insert",
+    ),
     # Customer portal
     path("portal/", portal.portal_home, name="portal"),
     path("portal/new", portal.portal_new, name="portal-new"),
@@ -59,6 +67,10 @@ urlpatterns = [
     path("forms/<slug:slug>/", intake.form_page, name="intake-form"),
     path("forms/<slug:slug>/sent", intake.form_sent, name="intake-form-sent"),
     path("rate/<str:token>", intake.rate_page, name="rate"),
+    # Help centre (knowledge base; no sign-in needed)
+    path("help/", kb.help_home, name="help"),
+    path("help/suggest", kb.suggest, name="help-suggest"),
+    path("help/<slug:slug>/", kb.help_article, name="help-article"),
     path(
         "attachments/<str:attachment_id>/download",
         views.download_attachment,
@@ -97,6 +109,34 @@ urlpatterns = [
         "settings/forms/<str:form_id>/delete",
         settings_intake.form_delete,
         name="settings-form-delete",
+    ),
+    path("settings/kb/", settings_kb.articles_list, name="settings-kb"),
+    path("settings/kb/new", settings_kb.article_edit, name="settings-kb-article-new"),
+    path(
+        "settings/kb/categories/new",
+        settings_kb.category_edit,
+        name="settings-kb-category-new",
+    ),
+    path(
+        "settings/kb/categories/<str:category_id>/",
+        settings_kb.category_edit,
+        name="settings-kb-category",
+    ),
+    path(
+        "settings/kb/categories/<str:category_id>/delete",
+        settings_kb.category_delete,
+        name="settings-kb-category-delete",
+    ),
+    path("settings/kb/<str:article_id>/", settings_kb.article_edit, name="settings-kb-article"),
+    path(
+        "settings/kb/<str:article_id>/publish",
+        settings_kb.article_publish,
+        name="settings-kb-article-publish",
+    ),
+    path(
+        "settings/kb/<str:article_id>/delete",
+        settings_kb.article_delete,
+        name="settings-kb-article-delete",
     ),
     path("settings/sla/", settings_views.policies, name="settings-policies"),
     path("settings/sla/new", settings_views.policy_edit, name="settings-policy-new"),

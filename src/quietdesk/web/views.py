@@ -8,6 +8,8 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
 from quietdesk import access
@@ -60,6 +62,20 @@ def choose_language(request: HttpRequest) -> HttpResponse:
         httponly=True,
     )
     return response
+
+
+def browser_language(request: HttpRequest) -> str | None:
+    """The language this browser asks for: the switcher's cookie, else the first of its
+    ``Accept-Language`` we speak; None when it says nothing we know."""
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if cookie in dict(settings.LANGUAGES):
+        return cookie
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
 
 
 @require_GET

@@ -11,14 +11,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from babel import Locale
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from quietdesk import access
@@ -389,7 +390,10 @@ def ticket_canned(request: HttpRequest, ticket_id: str) -> HttpResponse:
     else:
         filled = replies.fill(reply, ticket=ticket, agent=reader)
         body = f"{body.rstrip()}\n\n{filled.text}" if body.strip() else filled.text
-        language = str(dict(settings.LANGUAGES).get(filled.language, filled.language))
+        # The language's name as the reader's language writes it mid-sentence ("français").
+        language = Locale.parse(get_language() or settings.LANGUAGE_CODE).languages.get(
+            filled.language, filled.language
+        )
         if filled.language == ticket.requester.language:
             note = _("Inserted in %(language)s, the customer's language.") % {"language": language}
         else:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from quietdesk.accounts import services as accounts
 from quietdesk.accounts.models import Organisation, Role, Team, User
 from quietdesk.intake import services as intake
+from quietdesk.kb import services as kb
 from quietdesk.ratings import services as ratings
 from quietdesk.replies import services as replies
 from quietdesk.schedule import services as schedule
@@ -173,6 +174,103 @@ THREADS: list[tuple[str, str, str, str, str, list[tuple[str, str, str]]]] = [
     ),
 ]
 
+KB_CATEGORIES = [
+    ("website", {"en": "Your website", "fr": "Votre site"}, 10),
+    ("billing", {"en": "Billing", "fr": "Facturation"}, 20),
+]
+# slug, category, visibility, titles, texts (Markdown)
+KB_ARTICLES: list[tuple[str, str, str, dict[str, str], dict[str, str]]] = [
+    (
+        "contact-form-sends-nothing",
+        "website",
+        "public",
+        {
+            "en": "The contact form sends nothing",
+            "fr": "Le formulaire de contact n'envoie plus rien",
+        },
+        {
+            "en": "Most of the time the form works but its mail is refused on the way.\n\n"
+            "1. Send yourself a test message from the form.\n"
+            "2. Look in your spam folder.\n"
+            "3. If your mail provider changed its password, tell us: we update the "
+            "site's mail relay.\n\nStill nothing after an hour? Write to us with the time "
+            "of your test.",
+            "fr": "Le plus souvent, le formulaire fonctionne mais son message est refusé en "
+            "chemin.\n\n1. Envoyez-vous un message de test depuis le formulaire.\n"
+            "2. Regardez dans vos indésirables.\n"
+            "3. Si votre messagerie a changé de mot de passe, dites-le-nous : nous mettons à "
+            "jour le relais de messagerie du site.\n\nToujours rien au bout d'une heure ? "
+            "Écrivez-nous en indiquant l'heure de votre test.",
+        },
+    ),
+    (
+        "site-down-after-moving-host",
+        "website",
+        "public",
+        {
+            "en": "Your site is down after moving to a new host",
+            "fr": "Votre site ne répond plus après un changement d'hébergeur",
+        },
+        {
+            "en": "A **502** or **404** error right after a move usually means the domain "
+            "still points at the old host.\n\n- Changes to the DNS take up to 24 hours to "
+            "reach everyone.\n- Check the address your domain points at with "
+            "[a DNS lookup](https://dnschecker.org/).\n\nWe can make the change with you "
+            "on a short call.",
+            "fr": "Une erreur **502** ou **404** juste après un déménagement signifie "
+            "souvent que le domaine pointe encore vers l'ancien hébergeur.\n\n"
+            "- Un changement de DNS met jusqu'à 24 heures à se propager.\n"
+            "- Vérifiez vers quelle adresse pointe votre domaine avec "
+            "[une recherche DNS](https://dnschecker.org/).\n\nNous pouvons faire la "
+            "modification avec vous lors d'un court appel.",
+        },
+    ),
+    (
+        "change-vat-number-on-invoices",
+        "billing",
+        "public",
+        {
+            "en": "Change the VAT number on your invoices",
+            "fr": "Modifier le numéro de TVA de vos factures",
+        },
+        {
+            "en": "Send us your new VAT number with the official letter that gives it. "
+            "We reissue the invoices of the current month; earlier invoices keep the "
+            "number that was valid when they were issued.",
+            "fr": "Envoyez-nous votre nouveau numéro de TVA avec le courrier officiel qui "
+            "l'attribue. Nous rééditons les factures du mois en cours ; les factures "
+            "antérieures gardent le numéro valable à leur date.",
+        },
+    ),
+    (
+        "refund-a-double-charge",
+        "billing",
+        "internal",
+        {
+            "en": "Refunding a card payment charged twice",
+            "fr": "Rembourser un paiement par carte débité deux fois",
+        },
+        {
+            "en": "1. Ask the payment provider for the transaction log.\n"
+            "2. Refund the second charge from the provider's dashboard, never by "
+            "transfer.\n3. Put the refund reference in an internal note on the ticket.",
+            "fr": "1. Demander le journal des transactions au prestataire de paiement.\n"
+            "2. Rembourser le second débit depuis son tableau de bord, jamais par "
+            "virement.\n3. Noter la référence du remboursement dans une note interne.",
+        },
+    ),
+    (
+        "export-your-orders",
+        "website",
+        "public",
+        {"en": "Export your orders as a CSV file"},
+        {
+            "en": "Ask us for an export with the period you need: we send a CSV file "
+            "that opens in any spreadsheet, one order per line.",
+        },
+    ),
+]
+
 
 class Command(BaseCommand):
     help = "Load demonstration teams, agents, customers and tickets (idempotent)."
@@ -231,7 +329,30 @@ class Command(BaseCommand):
         self._service_levels(admin, teams)
         self._threads(teams)
         self._forms_replies_and_ratings(admin, teams)
+        self._knowledge_base(admin)
         return True
+
+    def _knowledge_base(self, admin: User) -> None:
+        """Two categories, bilingual articles (one internal), one in English only."""
+        categories = {
+            slug: kb.save_category(
+                actor=admin, data=kb.CategoryIn(slug=slug, names=names, position=position)
+            )
+            for slug, names, position in KB_CATEGORIES
+        }
+        author = User.objects.get(email=AGENTS[0][0])
+        for slug, category, visibility, titles, bodies in KB_ARTICLES:
+            article = kb.save_article(
+                actor=author,
+                data=kb.ArticleIn(
+                    slug=slug,
+                    titles=titles,
+                    bodies=bodies,
+                    category=categories[category],
+                    visibility=visibility,
+                ),
+            )
+            kb.publish_article(actor=author, article=article)
 
     def _forms_replies_and_ratings(self, admin: User, teams: dict[str, Team]) -> None:
         """A bilingual intake form and one ticket it opened, a canned reply, a rating."""

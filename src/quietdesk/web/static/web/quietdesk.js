@@ -1,7 +1,55 @@
 // Quietdesk's little script: keyboard shortcuts, "tick all", files dropped on the composer.
 // Everything works without it; it only saves clicks. No inline handlers (strict CSP).
+// Its words come from Django's JavaScript catalogue (/jsi18n/, loaded before this file).
 (function () {
   "use strict";
+
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  };
+
+  var SHORTCUTS = [
+    ["j / k", gettext("Next / previous ticket in a list")],
+    ["x", gettext("Tick or untick the ticket")],
+    ["g i", gettext("Go to the inbox")],
+    ["r", gettext("Write a public reply")],
+    ["n", gettext("Write an internal note")],
+    ["Ctrl+Enter", gettext("Send what you wrote")],
+    ["?", gettext("Show or hide this list")]
+  ];
+
+  function shortcutHelp() {
+    var dialog = document.getElementById("shortcut-help");
+    if (dialog) {
+      if (dialog.open) dialog.close(); else dialog.showModal();
+      return;
+    }
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcut-help";
+    dialog.setAttribute("aria-labelledby", "shortcut-help-title");
+    var title = document.createElement("h2");
+    title.id = "shortcut-help-title";
+    title.textContent = gettext("Keyboard shortcuts");
+    var list = document.createElement("dl");
+    SHORTCUTS.forEach(function (pair) {
+      var key = document.createElement("dt");
+      var kbd = document.createElement("kbd");
+      kbd.textContent = pair[0];
+      key.appendChild(kbd);
+      var what = document.createElement("dd");
+      what.textContent = pair[1];
+      list.append(key, what);
+    });
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = gettext("Close");
+    close.addEventListener("click", function () { dialog.close(); });
+    dialog.append(title, list, close);
+    document.body.appendChild(dialog);
+    dialog.showModal();
+  }
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
@@ -43,6 +91,7 @@
       return;
     }
     if (key === "g") { pending = "g"; return; }
+    if (key === "?") { event.preventDefault(); shortcutHelp(); return; }
     if (key === "j") focusRow(1);
     else if (key === "k") focusRow(-1);
     else if (key === "x") {
@@ -63,10 +112,26 @@
     }
   });
 
+  function showChosen(zone, input) {
+    var status = zone.querySelector("[data-drop-status]");
+    if (!status) {
+      status = document.createElement("small");
+      status.className = "help";
+      status.setAttribute("data-drop-status", "");
+      status.setAttribute("role", "status");
+      zone.appendChild(status);
+    }
+    var count = input.files.length;
+    status.textContent = count ? interpolate(
+      ngettext("%(count)s file ready to send", "%(count)s files ready to send", count),
+      {count: count}, true) : "";
+  }
+
   function dropZones() {
     document.querySelectorAll("[data-drop]").forEach(function (zone) {
       var input = zone.querySelector('input[type="file"]');
       if (!input) return;
+      input.addEventListener("change", function () { showChosen(zone, input); });
       zone.addEventListener("dragover", function (event) {
         event.preventDefault();
         zone.classList.add("over");
@@ -79,6 +144,7 @@
         Array.from(input.files).forEach(function (file) { files.items.add(file); });
         Array.from(event.dataTransfer.files).forEach(function (file) { files.items.add(file); });
         input.files = files.files;
+        showChosen(zone, input);
       });
     });
   }
