@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "quietdesk.intake",
     "quietdesk.ratings",
     "quietdesk.kb",
+    "quietdesk.search",
     "quietdesk.mail",
     "quietdesk.api",
     "quietdesk.web",

@@ -32,3 +32,16 @@ def pick_language(texts: dict[str, str], wanted: str, default: str) -> str:
 def in_language(texts: dict[str, str], wanted: str, default: str) -> str:
     """The text itself, in the language :func:`pick_language` chooses ("" when none)."""
     return texts.get(pick_language(texts, wanted, default), "")
+
+
+#: Words too common to tell texts apart, in the installation's languages (folded: no
+#: accents, lower case). Used to pick the words worth looking for in a text.
+_STOP_WORDS_TEXT = """
+    a an and are as at be but by can do does for from has have how i in is it its me my
+    no not of on or our so that the their this to was we what when where which who why
+    will with you your hello hi thanks thank please regards
+    au aux avec ce ces comment dans de des du elle en est et il je la le les leur ma mais
+    me mes mon ne nous on ou par pas plus pour qu que qui quoi sa se ses son sur ta te
+    un une vos votre vous y bonjour merci cordialement bien
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())

@@ -255,6 +255,7 @@ SLA attainment report                   401  403  403  403  403  200  200   200 
 response times report                   401  403  403  403  403  200  200   200  200
 list my notifications                   401  200  200  200  200  200  200   200  200
 mark a notification read                401  404  404  404  404  200  404   404  404
+search                                  401  200  200  200  200  200  200   200  200
 """)
 
 
@@ -378,6 +379,7 @@ ROLE_CALLS: list[Call] = [
     Call("response times report", "GET", "/api/v1/reports/response-times", query=PERIOD),
     Call("list my notifications", "GET", "/api/v1/notifications"),
     Call("mark a notification read", "POST", "/api/v1/notifications/{notification_id}/read"),
+    Call("search", "GET", "/api/v1/search", query="?q=broke"),
 ]
 
 
@@ -736,6 +738,39 @@ def test_contact_and_organisation_lists_show_only_what_the_role_may_see(
         }
         assert contacts == {c.public_id for c in customers}
         assert organisations == {"Acme", "Globex", "Initech"}
+
+
+def searched_ticket_cases(inst: Installation, role: str, query: str) -> tuple[list[str], str]:
+    by_id = {ticket.public_id: case for case, ticket in inst.tickets.items()}
+    response = inst.client(role).get("/api/v1/search", {"q": query, "limit": 100})
+    assert response.status_code == 200, response.content
+    items = response.json()["items"]
+    snippets = " ".join(item["snippet_html"] for item in items)
+    return [by_id.get(item["ticket"]["id"], item["ticket"]["id"]) for item in items], snippets
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_search_finds_exactly_the_tickets_the_role_may_see(
+    installation: Installation, role: str
+) -> None:
+    cases, _snippets = searched_ticket_cases(installation, role, "broke")
+    assert sorted(cases) == sorted(VISIBLE[role])
+    for query in ("broke team:support", "broke status:new", "broke org:globex", "broke tag:vip"):
+        assert set(searched_ticket_cases(installation, role, query)[0]) <= VISIBLE[role]
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_search_never_shows_internal_notes_to_customers(
+    installation: Installation, role: str
+) -> None:
+    # Every ticket has the note "Internal only." with an attachment named <case>-note.txt.
+    for query in ("internal", "note", '"internal only"'):
+        cases, snippets = searched_ticket_cases(installation, role, query)
+        if role in CUSTOMER_ROLES:
+            assert cases == [], query
+            assert "Internal" not in snippets
+        else:
+            assert sorted(cases) == sorted(VISIBLE[role]), query
 
 
 def test_a_hidden_ticket_answers_exactly_like_a_missing_one(installation: Installation) -> None:

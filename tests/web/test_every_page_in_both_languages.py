@@ -307,6 +307,27 @@ PAGES = [
         ("Note interne", "Réponse publique", "Propriétés", "Insérer"),
         ("Internal note", "Public reply", "Properties", "Insert"),
     ),
+    Page(
+        "search",
+        "agent",
+        lambda s: "/search/?q=zorglub",
+        ("Chercher dans toutes les conversations", "Plus récents d’abord"),
+        ("Search every conversation", "Newest first"),
+    ),
+    Page(
+        "customer",
+        "agent",
+        lambda s: f"/customers/{s.world.customer.public_id}/?q=zorglub",
+        ("Ses tickets, les plus récents d’abord", "Chercher dans les conversations de ce client"),
+        ("Their tickets, newest first", "Search this customer's conversations"),
+    ),
+    Page(
+        "portal-search",
+        "customer",
+        lambda s: "/portal/search?q=zorglub",
+        ("Chercher dans vos demandes", "Dans le centre d’aide"),
+        ("Search your requests", "From the help centre"),
+    ),
     # Settings
     *(
         Page(name, "admin", url, (french,), (english,))
@@ -454,6 +475,7 @@ NOT_PAGES = {
     "ticket-update",
     "ticket-canned",
     "ticket-articles",
+    "ticket-similar",
     "ticket-article-insert",
     "portal-reply",
     "portal-solve",

@@ -32,6 +32,7 @@ from quietdesk.audit.services import record
 from quietdesk.errors import NotAllowed, ValidationFailed
 from quietdesk.schedule.models import Calendar
 from quietdesk.schedule.services import set_team_calendar
+from quietdesk.search import indexing as search_index
 from quietdesk.text import clean_body, clean_line
 
 TOKEN_PREFIX = "qd_"  # noqa: S105 - a public marker, not a secret
@@ -352,6 +353,7 @@ def update_staff(
             ]
         )
         person.teams.set(list(teams))
+        search_index.index_person(person)  # their name on the tickets they requested
         record(
             actor=actor,
             verb="person.changed",

@@ -10,6 +10,7 @@ from quietdesk.api import errors, people, sla, tickets
 from quietdesk.api.auth import BrowserSession, TokenAuth
 from quietdesk.api.bodies import StrictJsonParser
 from quietdesk.api.schemas import ErrorOut
+from quietdesk.search import api as search_api
 
 if TYPE_CHECKING:
     from ninja.openapi.schema import OpenAPISchema
@@ -68,3 +69,4 @@ errors.install(api)
 api.add_router("", tickets.router)
 api.add_router("", people.router)
 api.add_router("", sla.router)
+api.add_router("", search_api.router)

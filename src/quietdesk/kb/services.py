@@ -33,7 +33,7 @@ from quietdesk.accounts.models import User
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
 from quietdesk.kb.models import Article, ArticleStatus, Category, Visibility
-from quietdesk.text import clean_body, clean_line, pick_language
+from quietdesk.text import STOP_WORDS, clean_body, clean_line, pick_language
 from quietdesk.tickets.html import html_to_text, sanitise_html
 
 TITLE_MAX_CHARS = 200
@@ -348,23 +348,12 @@ def all_categories() -> QuerySet[Category]:
 
 # --- Finding ---------------------------------------------------------------------------------
 
-# Words too common to tell articles apart, in the installation's languages (folded).
-_STOP_WORDS_TEXT = """
-    a an and are as at be but by can do does for from has have how i in is it its me my
-    no not of on or our so that the their this to was we what when where which who why
-    will with you your
-    au aux avec ce ces comment dans de des du elle en est et il je la le les leur ma mais
-    me mes mon ne nous on ou par pas plus pour qu que qui quoi sa se ses son sur ta te
-    un une vos votre vous y
-"""
-_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-
 
 def search_words(text: str) -> list[str]:
     """The words of ``text`` a search looks for: folded, without common words, in order."""
     words: list[str] = []
     for word in fold(text[:1000]).split():
-        if len(word) > 1 and word not in _STOP_WORDS and word not in words:
+        if len(word) > 1 and word not in STOP_WORDS and word not in words:
             words.append(word)
     return words[:SEARCH_MAX_WORDS]
 

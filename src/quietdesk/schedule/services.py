@@ -162,7 +162,10 @@ def default_calendar() -> Calendar:
     calendar = Calendar.objects.filter(is_default=True).first()
     if calendar is None:
         calendar = Calendar(
-            name=DEFAULT_CALENDAR_NAME, time_zone=settings.TIME_ZONE, is_default=True
+            public_id="built-in",  # one version for the cache, whatever the call
+            name=DEFAULT_CALENDAR_NAME,
+            time_zone=settings.TIME_ZONE,
+            is_default=True,
         )
         calendar.updated_at = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     return calendar
@@ -176,13 +179,16 @@ def calendar_for_team(team: Team | None) -> Calendar:
 
 STANDARD_OPENINGS = tuple(Opening(day, dt.time(9), dt.time(18)) for day in range(5))
 
-_cache: dict[tuple[int | None, dt.datetime], BusinessHours] = {}
+_cache: dict[tuple[str, dt.datetime], BusinessHours] = {}
 _cache_lock = threading.Lock()
 
 
 def business_hours(calendar: Calendar) -> BusinessHours:
-    """The arithmetic for ``calendar``, built once per version and kept per process."""
-    key = (calendar.pk, calendar.updated_at)
+    """The arithmetic for ``calendar``, built once per version and kept per process.
+
+    A version is the calendar's public id (never reused, unlike a SQLite row id) and the
+    time of its last change (strictly increasing: see :func:`save_calendar`)."""
+    key = (calendar.public_id, calendar.updated_at)
     with _cache_lock:
         found = _cache.get(key)
     if found is not None:
@@ -254,7 +260,10 @@ def save_calendar(*, actor: User, data: CalendarIn, calendar: Calendar | None = 
         calendar.holiday_country = data.holiday_country.upper()
         calendar.holiday_subdivision = data.holiday_subdivision
         calendar.is_default = data.is_default or (calendar.pk is not None and calendar.is_default)
-        calendar.updated_at = timezone.now()
+        # Strictly later than the version it replaces, even if the clock says otherwise.
+        calendar.updated_at = max(
+            timezone.now(), calendar.updated_at + dt.timedelta(microseconds=1)
+        )
         calendar.save()
         calendar.openings.all().delete()
         OpeningHours.objects.bulk_create(

@@ -21,6 +21,7 @@ from quietdesk import access, events
 from quietdesk.accounts.models import Role, Team, User
 from quietdesk.audit.services import record
 from quietdesk.errors import NotAllowed, TicketClosed, ValidationFailed
+from quietdesk.search import indexing as search_index
 from quietdesk.sla import clocks
 from quietdesk.text import clean_body, clean_line
 from quietdesk.tickets import files
@@ -344,6 +345,7 @@ def _add_message(
     )
     if attachments:
         Attachment.objects.bulk_create([_attachment(message, stored) for stored in attachments])
+    search_index.index_message(message)  # in this transaction: searchable once committed
     record(
         actor=actor,
         verb="message.posted",

@@ -1,0 +1,316 @@
+"""Keeping the index in step with tickets, messages, attachments and contacts.
+
+The services call these functions inside their own transaction, so a message is
+searchable the moment it is committed and never indexed if the change is rolled back.
+Each function is idempotent: writing what is already indexed changes nothing (each
+document keeps a fingerprint of its tokens), which is what makes ``search reindex``
+safe to repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from quietdesk.accounts.models import Organisation, User
+from quietdesk.search.backends import IndexedText, backend
+from quietdesk.search.models import AttachmentText, Document, ExtractionStatus
+from quietdesk.search.text import phone_forms, tokens
+from quietdesk.tickets.models import PUBLIC_KINDS, Attachment, Message, Ticket
+
+#: Body tokens per document: PostgreSQL positions stop at 16,383, so longer texts are
+#: split into several documents (a phrase across the cut is not found).
+CHUNK_TOKENS = 15_000
+#: Head tokens kept (subject, number, requester's names, addresses and numbers).
+HEAD_TOKENS = 400
+_ID_SLOTS = 64
+
+
+def head_tokens(ticket: Ticket) -> list[str]:
+    """What every document of the ticket carries: subject, number and requester."""
+    requester = ticket.requester
+    parts = [ticket.subject, str(ticket.number), requester.name]
+    parts += [a.address for a in requester.email_addresses.all()] or [requester.email]
+    organisation: Organisation | None = ticket.organisation
+    if organisation is not None:
+        parts.append(organisation.name)
+    found = tokens(" ".join(parts))
+    for phone in requester.phone_numbers.all():
+        found += tokens(phone.number) + phone_forms(phone.number)
+    return found[:HEAD_TOKENS]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A document as it should be: its key, attributes and tokens."""
+
+    ticket_id: int
+    message_id: int | None
+    attachment_id: int | None
+    chunk: int
+    offset: int
+    public: bool
+    channel: str
+    author_id: int | None
+    created_at: dt.datetime
+    head: list[str]
+    body: list[str]
+
+    @property
+    def key(self) -> tuple[int | None, int | None, int]:
+        return (self.message_id, self.attachment_id, self.chunk)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (
+            " ".join(self.head),
+            " ".join(self.body),
+            f"{self.public}|{self.channel}|{self.author_id}|{self.created_at.isoformat()}"
+            f"|{self.offset}|{self.ticket_id}",
+        ):
+            digest.update(part.encode())
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+
+def _chunks(text: str) -> list[tuple[int, list[str]]]:
+    """(character offset, tokens) of each chunk of ``text``."""
+    found = tokens(text)
+    if len(found) <= CHUNK_TOKENS:
+        return [(0, found)]
+    # Cut at whitespace near each token boundary so offsets stay meaningful.
+    out: list[tuple[int, list[str]]] = []
+    words = text.split(" ")
+    offset = 0
+    current: list[str] = []
+    current_offset = 0
+    for word in words:
+        word_tokens = tokens(word)
+        if current and len(current) + len(word_tokens) > CHUNK_TOKENS:
+            out.append((current_offset, current))
+            current, current_offset = [], offset
+        current.extend(word_tokens)
+        offset += len(word) + 1
+    if current or not out:
+        out.append((current_offset, current))
+    return out
+
+
+def _message_plans(message: Message, head: list[str]) -> list[_Planned]:
+    filenames = " ".join(a.filename for a in _attachments(message))
+    text = message.body_text + ("\n" + filenames if filenames else "")
+    return [
+        _Planned(
+            ticket_id=message.ticket_id,
+            message_id=message.pk,
+            attachment_id=None,
+            chunk=index,
+            offset=offset,
+            public=message.kind in PUBLIC_KINDS,
+            channel=message.channel,
+            author_id=message.author_id,
+            created_at=message.created_at,
+            head=head,
+            body=body,
+        )
+        for index, (offset, body) in enumerate(_chunks(text))
+    ]
+
+
+def _attachments(message: Message) -> list[Attachment]:
+    prefetched = getattr(message, "indexed_attachments", None)
+    if prefetched is not None:
+        return list(prefetched)
+    return list(message.attachments.order_by("id"))
+
+
+def _attachment_plans(
+    attachment: Attachment, message: Message, text: str, head: list[str]
+) -> list[_Planned]:
+    return [
+        _Planned(
+            ticket_id=attachment.ticket_id,
+            message_id=None,
+            attachment_id=attachment.pk,
+            chunk=index,
+            offset=offset,
+            public=message.kind in PUBLIC_KINDS,
+            channel=message.channel,
+            author_id=message.author_id,
+            created_at=message.created_at,
+            head=head,
+            body=body,
+        )
+        for index, (offset, body) in enumerate(_chunks(text))
+        if body
+    ]
+
+
+def _sort_key(at: dt.datetime) -> int:
+    micros = int(at.timestamp() * 1_000_000)
+    return micros * _ID_SLOTS
+
+
+def _allocate_ids(plans: Sequence[_Planned]) -> list[int]:
+    """Free ids ordered by each document's time (a clash takes the next free number)."""
+    ids = [_sort_key(p.created_at) + p.chunk % _ID_SLOTS for p in plans]
+    while True:
+        seen: set[int] = set()
+        for index, candidate in enumerate(ids):
+            while candidate in seen:
+                candidate += 1
+            seen.add(candidate)
+            ids[index] = candidate
+        clashes = set(Document.objects.filter(id__in=ids).values_list("id", flat=True))
+        if not clashes:
+            return ids
+        ids = [i + 1 if i in clashes else i for i in ids]
+
+
+def _apply(plans: Sequence[_Planned], existing: Iterable[Document]) -> int:
+    """Make the stored documents of these keys exactly ``plans``; return how many changed."""
+    by_key = {(d.message_id, d.attachment_id, d.chunk): d for d in existing}
+    engine = backend()
+    stale: list[Document] = []
+    fresh: list[_Planned] = []
+    for plan in plans:
+        document = by_key.pop(plan.key, None)
+        if document is not None and document.fingerprint == plan.fingerprint:
+            continue
+        if document is not None:
+            stale.append(document)
+        fresh.append(plan)
+    stale += by_key.values()  # chunks that no longer exist
+    if stale:
+        ids = [d.id for d in stale]
+        engine.delete(ids)
+        Document.objects.filter(id__in=ids).delete()
+    if fresh:
+        ids = _allocate_ids(fresh)
+        Document.objects.bulk_create(
+            [
+                Document(
+                    id=doc_id,
+                    ticket_id=plan.ticket_id,
+                    message_id=plan.message_id,
+                    attachment_id=plan.attachment_id,
+                    chunk=plan.chunk,
+                    offset=plan.offset,
+                    public=plan.public,
+                    channel=plan.channel,
+                    author_id=plan.author_id,
+                    created_at=plan.created_at,
+                    fingerprint=plan.fingerprint,
+                )
+                for doc_id, plan in zip(ids, fresh, strict=True)
+            ]
+        )
+        engine.write(
+            [
+                IndexedText(doc_id, plan.head, plan.body)
+                for doc_id, plan in zip(ids, fresh, strict=True)
+            ]
+        )
+    return len(fresh) + len(stale)
+
+
+# --- What the services call ------------------------------------------------------------------
+
+
+def index_message(message: Message) -> int:
+    """Index a new or changed message (with its attachments' names) of its ticket."""
+    ticket = _ticket_for_head(message.ticket_id)
+    head = head_tokens(ticket)
+    plans = _message_plans(message, head)
+    return _apply(plans, Document.objects.filter(message_id=message.pk))
+
+
+def index_ticket(ticket: Ticket | int) -> int:
+    """Re-index every document of a ticket: after its subject or requester changed."""
+    ticket_id = ticket if isinstance(ticket, int) else ticket.pk
+    return index_tickets([ticket_id])
+
+
+def index_person(person: User) -> int:
+    """Re-index the tickets a contact requested, after their name, addresses, phone
+    numbers or organisation changed."""
+    ids = list(Ticket.objects.filter(requester=person).values_list("id", flat=True))
+    return index_tickets(ids)
+
+
+def index_organisation(organisation: Organisation) -> int:
+    """Re-index the organisation's tickets, after it was renamed."""
+    ids = list(Ticket.objects.filter(organisation=organisation).values_list("id", flat=True))
+    return index_tickets(ids)
+
+
+def index_attachment_text(attachment: Attachment) -> int:
+    """Index the extracted text of an attachment (or drop it when there is none)."""
+    message = attachment.message
+    extracted = AttachmentText.objects.filter(
+        attachment=attachment, status=ExtractionStatus.DONE
+    ).first()
+    plans: list[_Planned] = []
+    if extracted is not None and extracted.text.strip():
+        head = head_tokens(_ticket_for_head(attachment.ticket_id))
+        plans = _attachment_plans(attachment, message, extracted.text, head)
+    return _apply(plans, Document.objects.filter(attachment_id=attachment.pk))
+
+
+def _ticket_for_head(ticket_id: int) -> Ticket:
+    return _with_people(Ticket.objects.filter(pk=ticket_id)).get()
+
+
+def _with_people(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related("requester", "organisation").prefetch_related(
+        "requester__email_addresses", "requester__phone_numbers"
+    )
+
+
+def index_tickets(ticket_ids: Sequence[int]) -> int:
+    """Bring every document of these tickets up to date; return how many changed."""
+    if not ticket_ids:
+        return 0
+    tickets = list(_with_people(Ticket.objects.filter(pk__in=ticket_ids)))
+    changed = 0
+    messages = (
+        Message.objects.filter(ticket_id__in=ticket_ids)
+        .only("id", "ticket_id", "kind", "channel", "author_id", "created_at", "body_text")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.order_by("id").only(
+                    "id", "message_id", "ticket_id", "filename"
+                ),
+                to_attr="indexed_attachments",
+            )
+        )
+    )
+    by_ticket: dict[int, list[Message]] = {}
+    for message in messages:
+        by_ticket.setdefault(message.ticket_id, []).append(message)
+    texts = {
+        row.attachment_id: row.text
+        for row in AttachmentText.objects.filter(
+            attachment__ticket_id__in=ticket_ids, status=ExtractionStatus.DONE
+        ).only("attachment_id", "text")
+    }
+    plans: list[_Planned] = []
+    for ticket in tickets:
+        head = head_tokens(ticket)
+        for written in by_ticket.get(ticket.pk, []):
+            plans += _message_plans(written, head)
+            for attachment in _attachments(written):
+                text = texts.get(attachment.pk, "")
+                if text.strip():
+                    plans += _attachment_plans(attachment, written, text, head)
+    existing = Document.objects.filter(ticket_id__in=ticket_ids).only(
+        "id", "message_id", "attachment_id", "chunk", "fingerprint"
+    )
+    changed += _apply(plans, existing)
+    return changed

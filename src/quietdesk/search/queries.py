@@ -1,0 +1,488 @@
+"""Searching: one function for every adapter (API, workspace, portal).
+
+Results are tickets, each shown with the document that matched (newest or most
+relevant), always within what the actor may see (:func:`quietdesk.access.visible_tickets`)
+and, for customers, only public documents: an internal note can neither make a ticket
+match nor appear in a snippet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from quietdesk import access
+from quietdesk.accounts.models import Organisation, Role, Team, User
+from quietdesk.errors import ValidationFailed
+from quietdesk.search.backends import Conditions, backend
+from quietdesk.search.indexing import _sort_key
+from quietdesk.search.models import AttachmentText, Document
+from quietdesk.search.query import Filter, Query, QueryError, parse
+from quietdesk.search.snippets import Needles, highlight, snippet
+from quietdesk.tickets.models import Attachment, Channel, Message, Ticket
+from quietdesk.tickets.queries import with_ticket_relations
+from quietdesk.tickets.states import Status
+
+type Order = Literal["newest", "relevance"]
+
+#: Documents read to count results: up to this many the count is exact.
+COUNT_DOCUMENTS = 1000
+#: Relevance ranks the newest this many matching documents.
+RELEVANCE_DOCUMENTS = 1000
+#: Below this many candidate tickets, walk them rather than the full-text matches.
+NARROW_TICKETS = 300
+SCAN_BATCH = 200
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    ticket: Ticket
+    document_id: int
+    kind: str  # the message's kind, or "attachment"
+    message: Message | None
+    attachment: Attachment | None
+    matched_at: dt.datetime
+    subject_html: str
+    snippet_html: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    count: int
+    count_is_exact: bool
+    next_cursor: str | None
+
+
+# --- Filters -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    tickets: Q
+    ticket_filtered: bool
+    document_sql: list[str]
+    document_params: list[Any]
+    authors: QuerySet[User] | None = None
+    empty: bool = False
+
+
+def _error(message: str, flt: Filter) -> QueryError:
+    return QueryError(message, flt.position)
+
+
+_STATUS_ALIASES = {"on-hold": "on_hold", "onhold": "on_hold", "hold": "on_hold"}
+
+
+def _status(flt: Filter) -> Q:
+    values = [_STATUS_ALIASES.get(v.lower(), v.lower()) for v in flt.values]
+    for value in values:
+        if value not in Status.values:
+            raise _error(
+                _("Unknown status %(value)s at position %(position)d; use one of: %(allowed)s.")
+                % {
+                    "value": value[:40],
+                    "position": flt.position,
+                    "allowed": ", ".join(Status.values),
+                },
+                flt,
+            )
+    return Q(status__in=values)
+
+
+def _team(flt: Filter, actor: User) -> Q:
+    wanted = Q()
+    for value in flt.values:
+        if value.lower() == "none":
+            wanted |= Q(team__isnull=True)
+            continue
+        if not actor.is_agent_or_admin:
+            wanted |= Q(pk__in=[])  # customers do not see teams
+            continue
+        team = Team.objects.filter(
+            Q(slug__iexact=value) | Q(name__iexact=value) | Q(public_id=value)
+        ).first()
+        if team is None:
+            raise _error(
+                _("No team called %(value)s (position %(position)d).")
+                % {"value": value[:60], "position": flt.position},
+                flt,
+            )
+        wanted |= Q(team=team)
+    return wanted
+
+
+def _people(value: str, actor: User) -> Q:
+    if value.lower() == "me":
+        return Q(pk=actor.pk)
+    if "@" in value:
+        return Q(email__iexact=value) | Q(email_addresses__address__iexact=value)
+    return (
+        Q(name__iexact=value)
+        | Q(public_id=value)
+        | Q(email_addresses__address__istartswith=value + "@")
+    )
+
+
+def _assignee(flt: Filter, actor: User) -> Q:
+    wanted = Q()
+    for value in flt.values:
+        if value.lower() == "none":
+            wanted |= Q(assignee__isnull=True)
+            continue
+        staff = User.objects.filter(_people(value, actor), role__in=[Role.AGENT, Role.ADMIN])
+        if actor.is_agent_or_admin and not staff.exists():
+            raise _error(
+                _("No team member called %(value)s (position %(position)d).")
+                % {"value": value[:60], "position": flt.position},
+                flt,
+            )
+        wanted |= Q(assignee__in=staff.values("pk"))
+    return wanted
+
+
+def _organisation(flt: Filter) -> Q:
+    wanted = Q()
+    for value in flt.values:
+        if value.lower() == "none":
+            wanted |= Q(organisation__isnull=True)
+        else:
+            wanted |= Q(
+                organisation__in=Organisation.objects.filter(
+                    Q(name__iexact=value) | Q(public_id=value)
+                ).values("pk")
+            )
+    return wanted
+
+
+def _tag(flt: Filter) -> Q:
+    names = [v.lower() for v in flt.values]
+    return Q(pk__in=Ticket.tags.through.objects.filter(tag__name__in=names).values("ticket_id"))
+
+
+def _date(flt: Filter, actor: User) -> int:
+    """The document id where the day starts, in the reader's time zone."""
+    if len(flt.values) != 1:
+        raise _error(
+            _("%(filter)s takes one date (position %(position)d).")
+            % {"filter": f"{flt.name}:", "position": flt.position},
+            flt,
+        )
+    try:
+        day = dt.date.fromisoformat(flt.values[0])
+        zone = zoneinfo.ZoneInfo(actor.time_zone)
+    except ValueError:
+        raise _error(
+            _("%(filter)s needs a date such as 2024-01-31 (position %(position)d).")
+            % {"filter": f"{flt.name}:", "position": flt.position},
+            flt,
+        ) from None
+    except zoneinfo.ZoneInfoNotFoundError:
+        zone = zoneinfo.ZoneInfo("UTC")
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return _sort_key(start)
+
+
+def _scope(query: Query, actor: User) -> _Scope:
+    scope = _Scope(Q(), False, [], [])
+    for flt in query.filters:
+        if flt.name in ("before", "after"):
+            bound = _date(flt, actor)
+            scope.document_sql.append("d.id < %s" if flt.name == "before" else "d.id >= %s")
+            scope.document_params.append(bound)
+            continue
+        if flt.name == "channel":
+            values = [v.lower() for v in flt.values]
+            for value in values:
+                if value not in Channel.values:
+                    raise _error(
+                        _(
+                            "Unknown channel %(value)s at position %(position)d; use one of: "
+                            "%(allowed)s."
+                        )
+                        % {
+                            "value": value[:40],
+                            "position": flt.position,
+                            "allowed": ", ".join(Channel.values),
+                        },
+                        flt,
+                    )
+            marks = ", ".join(["%s"] * len(values))
+            scope.document_sql.append(f"d.channel {'NOT ' if flt.negated else ''}IN ({marks})")
+            scope.document_params += values
+            continue
+        if flt.name == "from":
+            wanted = Q()
+            for value in flt.values:
+                wanted |= _people(value, actor)
+            people = User.objects.filter(wanted).order_by().values("pk").distinct()
+            sql, params = people.query.get_compiler(connection=connection).as_sql()
+            if flt.negated:
+                scope.document_sql.append(f"(d.author_id IS NULL OR d.author_id NOT IN ({sql}))")
+            else:
+                scope.document_sql.append(f"d.author_id IN ({sql})")
+                scope.authors = User.objects.filter(wanted)
+            scope.document_params += list(params)
+            continue
+        condition = {
+            "status": lambda f: _status(f),
+            "team": lambda f: _team(f, actor),
+            "assignee": lambda f: _assignee(f, actor),
+            "org": lambda f: _organisation(f),
+            "tag": lambda f: _tag(f),
+        }[flt.name](flt)
+        scope.tickets &= ~condition if flt.negated else condition
+        scope.ticket_filtered = True
+    if not actor.is_agent_or_admin:
+        scope.document_sql.append("d.public = %s")
+        scope.document_params.append(True)
+    return scope
+
+
+def _sees_everything(actor: User) -> bool:
+    return actor.is_active and (
+        actor.role == Role.ADMIN
+        or (actor.role == Role.AGENT and access.agent_sees_all_teams(actor))
+    )
+
+
+def _conditions(actor: User, scope: _Scope) -> tuple[Conditions, bool]:
+    """The SQL restricting documents, and whether few tickets qualify (narrow)."""
+    tickets = access.visible_tickets(actor).filter(scope.tickets).order_by()
+    restricted = scope.ticket_filtered or not _sees_everything(actor)
+    narrow = False
+    parts = list(scope.document_sql)
+    params = list(scope.document_params)
+    if restricted:
+        narrow = tickets.values("pk")[:NARROW_TICKETS].count() < NARROW_TICKETS
+        if narrow:
+            sql, ticket_params = (
+                tickets.values("pk").query.get_compiler(connection=connection).as_sql()
+            )
+            parts.insert(0, f"d.ticket_id IN ({sql})")
+        else:
+            correlated = tickets.filter(pk=RawSQL("d.ticket_id", ())).values("pk")
+            sql, ticket_params = correlated.query.get_compiler(connection=connection).as_sql()
+            parts.insert(0, f"EXISTS ({sql})")
+        params = [*ticket_params, *params]
+    if not narrow and scope.authors is not None:
+        narrow = (
+            Document.objects.filter(author__in=scope.authors.values("pk"))[
+                : NARROW_TICKETS * 5
+            ].count()
+            < NARROW_TICKETS * 5
+        )
+    return Conditions(" AND ".join(parts), params), narrow
+
+
+# --- Cursors -------------------------------------------------------------------------------------
+
+
+def _encode(data: list[Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(data, list) or len(data) != 4:
+            raise ValueError(data)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in data):
+            raise ValueError(data)
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise ValidationFailed(
+            {"cursor": _("This cursor is not valid; start again without it.")}
+        ) from None
+    return data
+
+
+# --- Searching ------------------------------------------------------------------------------------
+
+
+def search(
+    actor: User,
+    q: str,
+    *,
+    order: Order = "newest",
+    limit: int = 25,
+    cursor: str | None = None,
+) -> SearchPage:
+    """The tickets ``actor`` may see that match ``q``, one page of them.
+
+    ``newest`` orders tickets by their newest matching document (a message's or an
+    attachment's time); ``relevance`` ranks the newest ``RELEVANCE_DOCUMENTS`` matching
+    documents. ``count`` is exact when ``count_is_exact``; otherwise there are more.
+    """
+    query = parse(q)
+    limit = max(1, min(limit, MAX_LIMIT))
+    if not actor.is_active:
+        return SearchPage([], 0, True, None)
+    scope = _scope(query, actor)
+    try:
+        where, narrow = _conditions(actor, scope)
+    except EmptyResultSet:  # a filter that can match nothing (e.g. team: for a customer)
+        return SearchPage([], 0, True, None)
+    engine = backend()
+    state = _decode(cursor) if cursor else None
+
+    if order == "relevance" and query.text is not None:
+        rows = engine.scan(
+            query.text, where, below=None, limit=RELEVANCE_DOCUMENTS, narrow=narrow, ranked=True
+        )
+        count, exact = _count(rows, RELEVANCE_DOCUMENTS)
+        best: dict[int, tuple[float, int]] = {}
+        for doc_id, ticket_id, rank in rows:
+            candidate = (rank, doc_id)
+            if ticket_id not in best or candidate > best[ticket_id]:
+                best[ticket_id] = candidate
+        ordered = sorted(best.items(), key=lambda item: item[1], reverse=True)
+        offset = state[0] if state else 0
+        chosen = [(t, doc_id) for t, (_rank, doc_id) in ordered[offset : offset + limit]]
+        more = len(ordered) > offset + limit
+        next_cursor = _encode([offset + limit, count, int(exact), 1]) if more else None
+        return SearchPage(_hits(actor, query, chosen), count, exact, next_cursor)
+
+    below = state[0] if state else None
+    if state is None:
+        rows = engine.scan(query.text, where, below=None, limit=COUNT_DOCUMENTS, narrow=narrow)
+        count, exact = _count(rows, COUNT_DOCUMENTS)
+    else:
+        rows = []
+        count, exact = state[1], bool(state[2])
+    chosen = _newest_tickets(engine, query, where, narrow, rows, below, limit + 1, scope)
+    more = len(chosen) > limit
+    chosen = chosen[:limit]
+    next_cursor = _encode([chosen[-1][1], count, int(exact), 0]) if more else None
+    return SearchPage(_hits(actor, query, chosen), count, exact, next_cursor)
+
+
+def _count(rows: Sequence[tuple[int, int, float]], cap: int) -> tuple[int, bool]:
+    return len({row[1] for row in rows}), len(rows) < cap
+
+
+def _newest_tickets(
+    engine: Any,
+    query: Query,
+    where: Conditions,
+    narrow: bool,
+    rows: list[tuple[int, int, float]],
+    below: int | None,
+    wanted: int,
+    scope: _Scope,
+) -> list[tuple[int, int]]:
+    """(ticket id, newest matching document id) of ``wanted`` tickets below ``below``."""
+    chosen: dict[int, int] = {}
+    refused: set[int] = set()
+    exhausted = False
+    position = below
+    while len(chosen) < wanted:
+        if not rows:
+            if exhausted:
+                break
+            rows = engine.scan(query.text, where, below=position, limit=SCAN_BATCH, narrow=narrow)
+            exhausted = len(rows) < SCAN_BATCH
+            if not rows:
+                break
+        fresh = [(d, t) for d, t, _r in rows if t not in chosen and t not in refused]
+        position = rows[-1][0]
+        rows = []
+        if below is not None and fresh:
+            # Tickets with a newer match were on an earlier page.
+            earlier = _matched_before(engine, query, scope, {t for _d, t in fresh}, below)
+            refused |= earlier
+            fresh = [(d, t) for d, t in fresh if t not in earlier]
+        for doc_id, ticket_id in fresh:
+            if ticket_id not in chosen:
+                chosen[ticket_id] = doc_id
+                if len(chosen) >= wanted:
+                    break
+    return list(chosen.items())
+
+
+def _matched_before(
+    engine: Any, query: Query, scope: _Scope, ticket_ids: set[int], below: int
+) -> set[int]:
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    parts = [f"d.ticket_id IN ({marks})", "d.id >= %s", *scope.document_sql]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.id, d.ticket_id FROM search_document AS d WHERE " + " AND ".join(parts),  # noqa: S608
+            [*ticket_ids, below, *scope.document_params],
+        )
+        rows = cursor.fetchall()
+    if query.text is None:
+        return {int(t) for _d, t in rows}
+    matched = engine.matching(query.text, [int(d) for d, _t in rows])
+    return {int(t) for d, t in rows if int(d) in matched}
+
+
+def _hits(actor: User, query: Query, chosen: list[tuple[int, int]]) -> list[Hit]:
+    if not chosen:
+        return []
+    tickets = {
+        t.pk: t
+        for t in with_ticket_relations(Ticket.objects.filter(pk__in=[t for t, _d in chosen]))
+    }
+    documents = {
+        d.pk: d
+        for d in Document.objects.filter(pk__in=[d for _t, d in chosen]).select_related(
+            "message", "attachment"
+        )
+    }
+    texts = dict(
+        AttachmentText.objects.filter(
+            attachment_id__in=[d.attachment_id for d in documents.values() if d.attachment_id]
+        ).values_list("attachment_id", "text")
+    )
+    attachments: dict[int, list[str]] = {}
+    for message_id, filename in Attachment.objects.filter(
+        message_id__in=[d.message_id for d in documents.values() if d.message_id]
+    ).values_list("message_id", "filename"):
+        attachments.setdefault(message_id, []).append(filename)
+    needles = Needles.of(query.terms())
+    hits = []
+    for ticket_id, doc_id in chosen:
+        ticket = tickets.get(ticket_id)
+        document = documents.get(doc_id)
+        if ticket is None or document is None:
+            continue  # deleted meanwhile
+        message = document.message
+        if document.attachment is not None:
+            text = texts.get(document.attachment_id or 0, "")
+            kind = "attachment"
+        elif message is not None:
+            names = attachments.get(message.pk, [])
+            text = message.body_text + ("\n" + "\n".join(names) if names else "")
+            kind = message.kind
+        else:
+            text, kind = "", "message"
+        if not actor.is_agent_or_admin and not document.public:
+            continue  # never: the scan only reads public documents for customers
+        hits.append(
+            Hit(
+                ticket=ticket,
+                document_id=doc_id,
+                kind=kind,
+                message=message,
+                attachment=document.attachment,
+                matched_at=document.created_at,
+                subject_html=highlight(ticket.subject, needles),
+                snippet_html=snippet(text, needles, around=document.offset),
+            )
+        )
+    return hits
