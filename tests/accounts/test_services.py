@@ -370,3 +370,11 @@ def test_an_admin_is_demoted_while_another_remains(world):
     )
     world.admin.refresh_from_db()
     assert not world.admin.is_active
+
+
+def test_an_internationalised_domain_has_one_spelling(world):
+    zoe = services.create_contact(actor=world.agent, email="Zoë@BÜRO.example")
+    assert zoe.email == "zoë@büro.example"
+    assert services.find_person_by_email(services.normalise_email("zoë@xn--bro-hoa.example")) == zoe
+    with pytest.raises(ValidationFailed):
+        services.create_contact(actor=world.agent, email="zoë@xn--bro-hoa.example")  # taken

@@ -32,8 +32,12 @@ def test_a_durable_write_syncs_the_file_and_its_directory(settings, tmp_path, sy
     name = write_once("mail/ab/cd/raw.eml", ContentFile(b"From: a@b.example\r\n"), 19, durable=True)
     stored = tmp_path / name
     assert stored.read_bytes() == b"From: a@b.example\r\n"
-    assert synced[-1] == str(stored.parent)  # the rename, after the bytes
     assert synced[0].startswith(str(stored.parent)) and synced[0].endswith(".part")
+    # Then the rename (in its folder), and each folder made (in its parent).
+    assert synced[1:] == [str(stored.parent), *(str(tmp_path / p) for p in ("", "mail", "mail/ab"))]
+    synced.clear()
+    write_once("mail/ab/cd/again.eml", ContentFile(b"y"), 1, durable=True)  # folders exist
+    assert synced[1:] == [str(stored.parent)]
     synced.clear()
     write_once("mail/ab/cd/other.eml", ContentFile(b"x"), 1)  # attachments: no waiting
     assert synced == []

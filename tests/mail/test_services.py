@@ -199,3 +199,13 @@ def test_texts_per_language_name_an_unknown_language_and_the_available_ones(worl
         "acknowledgement_texts.en": "A text can have at most 2000 characters.",
     }
     assert not Mailbox.objects.exists()
+
+
+def test_a_mailbox_address_is_plain_before_the_at(world):
+    with pytest.raises(ValidationFailed) as refused:
+        services.save_mailbox(actor=world.admin, data=MailboxIn(address="aidé@quietdesk.example"))
+    assert refused.value.fields == {
+        "address": "A mailbox's address needs plain letters (a to z) before the @."
+    }
+    accepted = services.save_mailbox(actor=world.admin, data=MailboxIn(address="aide@büro.example"))
+    assert accepted.address == "aide@büro.example"

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from quietdesk.accounts import services as accounts
+from quietdesk.search import indexing
 from quietdesk.search.backends import IndexedText, backend
 from quietdesk.search.models import AttachmentText, Document, ExtractionStatus
+from quietdesk.search.text import tokens
 from quietdesk.tickets import services
 from quietdesk.tickets.files import InMemoryUpload
 from quietdesk.tickets.models import Ticket
@@ -215,3 +217,17 @@ def test_reindex_removes_index_entries_left_without_a_document(
 def test_the_index_size_can_be_measured(world: Any, open_ticket: Any) -> None:
     open_ticket("Parcel", "Where is it?")
     assert backend().index_bytes() >= 0
+
+
+def test_long_texts_are_cut_into_chunks_whatever_separates_their_words():
+    log = "\n".join(f"line{n} ok" for n in range(20_000))  # newlines only: 40,000 tokens
+    cjk = "日本語のテキスト" * 5_000  # one run without any space: 40,000 characters
+    for text in (log, cjk):
+        chunks = indexing._chunks(text)
+        assert len(chunks) >= 2
+        for _offset, chunk in chunks:
+            assert len(chunk) <= indexing.CHUNK_TOKENS
+            assert sum(map(len, chunk)) <= indexing.CHUNK_CHARS
+        assert [t for _o, chunk in chunks for t in chunk] == tokens(text)  # nothing lost
+    offsets = [offset for offset, _chunk in indexing._chunks(log)]
+    assert offsets == sorted(offsets) and log[offsets[1] :].startswith("line")

@@ -128,6 +128,10 @@ def test_the_customer_page_shows_every_conversation_with_counts_per_year(world):
     results = results[: results.index("</div>")]
     assert f"/tickets/{old.public_id}/" in results
     assert other.public_id not in results and colleague.public_id not in results
+    # The team's answers on their tickets are part of their history too.
+    services.post_message(ticket=recent, author=world.agent, body="Colis 9931 reparti.", via="web")
+    answered = client.get(f"/customers/{world.customer.public_id}/", {"q": "9931"})
+    assert f"/tickets/{recent.public_id}/" in answered.content.decode()
 
 
 def test_the_customer_page_is_for_the_service_team_and_reads_few_queries(world):

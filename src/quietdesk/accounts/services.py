@@ -44,12 +44,22 @@ def normalise_email(address: str) -> str:
     shape (each other character as a letter, the domain in punycode)."""
     address = clean_line(address).lower()
     try:
+        address = _unicode_domain(address)
         validate_email(_ascii_shape(address))
     except (ValidationError, UnicodeError):
         raise ValidationFailed(
             {"email": _("%(address)s is not a valid email address.") % {"address": address[:100]}}
         ) from None
     return address
+
+
+def _unicode_domain(address: str) -> str:
+    """One spelling per address: an internationalised domain is kept in Unicode, so that
+    ``hans@xn--bro-hoa.example`` and ``hans@büro.example`` are the same person."""
+    local, at, domain = address.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return address
+    return f"{local}@{domain.encode('idna').decode('idna')}"
 
 
 def _ascii_shape(address: str) -> str:
@@ -353,7 +363,8 @@ def update_staff(
             ]
         )
         person.teams.set(list(teams))
-        search_index.index_person(person)  # their name on the tickets they requested
+        if person.name != before["name"]:
+            search_index.index_person(person)  # their name on the tickets they requested
         record(
             actor=actor,
             verb="person.changed",

@@ -119,6 +119,7 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
                 received_at=timezone.now(),  # read now (not at import) so tests can set it
             )
     except IntegrityError:  # these bytes were stored before (or by another process just now)
+        flush_commits()  # whoever committed them may have been cut off before its own flush
         return Received(InboundMail.objects.get(sha256=digest), stored=False)
     flush_commits()  # on disk before anyone is told "stored"
     return Received(inbound, stored=True)

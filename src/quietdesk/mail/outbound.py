@@ -39,6 +39,7 @@ from quietdesk import events
 from quietdesk.accounts.models import User
 from quietdesk.mail.inbound import reply_address
 from quietdesk.mail.models import Mailbox, MailReference, OutboundMail, OutboundStatus
+from quietdesk.mail.smtp_backend import NoSmtpUtf8
 from quietdesk.ratings.models import Score
 from quietdesk.ratings.services import link_token
 from quietdesk.sla import services as sla
@@ -432,7 +433,7 @@ def send(outbound: OutboundMail, *, now: dt.datetime | None = None) -> OutboundM
     outbound.attempts += 1
     try:
         connection().send_messages([build(outbound)])
-    except smtplib.SMTPNotSupportedError as exc:  # no SMTPUTF8 for a UTF-8 address
+    except NoSmtpUtf8 as exc:  # a UTF-8 address, a relay without SMTPUTF8
         outbound.status = OutboundStatus.FAILED
         outbound.last_error = _describe(exc)
     except ValueError as exc:  # an address no mail system accepts: retrying cannot help

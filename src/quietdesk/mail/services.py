@@ -149,7 +149,10 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
         address = normalise_email(data.address)
     except ValidationFailed as refused:
         errors["address"] = str(refused.fields["email"])
-    if address:
+    if address and not address.rpartition("@")[0].isascii():
+        # Replies must reach relays without SMTPUTF8 too, and their From be writable.
+        errors["address"] = _("A mailbox's address needs plain letters (a to z) before the @.")
+    elif address:
         others = Mailbox.objects.exclude(pk=mailbox.pk) if mailbox else Mailbox.objects.all()
         person = find_person_by_email(address)
         if others.filter(address__iexact=address).exists():

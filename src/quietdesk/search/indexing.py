@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ from quietdesk.tickets.models import PUBLIC_KINDS, Attachment, Message, Ticket
 #: Body tokens per document: PostgreSQL positions stop at 16,383, so longer texts are
 #: split into several documents (a phrase across the cut is not found).
 CHUNK_TOKENS = 15_000
+#: Characters of tokens per chunk: a tsvector stays far below PostgreSQL's 1 MB.
+CHUNK_CHARS = 300_000
+_NON_SPACE = re.compile(r"\S+")
 #: Head tokens kept (subject, number, requester's names, addresses and numbers).
 HEAD_TOKENS = 400
 _ID_SLOTS = 64
@@ -79,23 +83,28 @@ class _Planned:
 
 
 def _chunks(text: str) -> list[tuple[int, list[str]]]:
-    """(character offset, tokens) of each chunk of ``text``."""
+    """(character offset, tokens) of each chunk of ``text``.
+
+    A chunk holds at most ``CHUNK_TOKENS`` tokens and ``CHUNK_CHARS`` characters of them
+    (PostgreSQL keeps positions up to 16,383 and a tsvector under 1 MB). It is cut at any
+    whitespace, and inside a long run without any (a log line, CJK prose) if need be.
+    """
     found = tokens(text)
-    if len(found) <= CHUNK_TOKENS:
+    if len(found) <= CHUNK_TOKENS and sum(map(len, found)) <= CHUNK_CHARS:
         return [(0, found)]
-    # Cut at whitespace near each token boundary so offsets stay meaningful.
     out: list[tuple[int, list[str]]] = []
-    words = text.split(" ")
-    offset = 0
     current: list[str] = []
+    current_chars = 0
     current_offset = 0
-    for word in words:
-        word_tokens = tokens(word)
-        if current and len(current) + len(word_tokens) > CHUNK_TOKENS:
-            out.append((current_offset, current))
-            current, current_offset = [], offset
-        current.extend(word_tokens)
-        offset += len(word) + 1
+    for match in _NON_SPACE.finditer(text):
+        for token in tokens(match.group()):
+            if current and (
+                len(current) >= CHUNK_TOKENS or current_chars + len(token) > CHUNK_CHARS
+            ):
+                out.append((current_offset, current))
+                current, current_chars, current_offset = [], 0, match.start()
+            current.append(token)
+            current_chars += len(token)
     if current or not out:
         out.append((current_offset, current))
     return out

@@ -302,7 +302,9 @@ def _decode(cursor: str) -> list[Any]:
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(data, list) or len(data) != 4:
             raise ValueError(data)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in data):
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63 for v in data
+        ):
             raise ValueError(data)
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         raise ValidationFailed(
@@ -321,18 +323,24 @@ def search(
     order: Order = "newest",
     limit: int = 25,
     cursor: str | None = None,
+    requester: User | None = None,
 ) -> SearchPage:
     """The tickets ``actor`` may see that match ``q``, one page of them.
 
     ``newest`` orders tickets by their newest matching document (a message's or an
     attachment's time); ``relevance`` ranks the newest ``RELEVANCE_DOCUMENTS`` matching
     documents. ``count`` is exact when ``count_is_exact``; otherwise there are more.
+    ``requester`` keeps the tickets of one customer (their page's search): everything
+    written on them, the team's answers included, unlike ``from:``.
     """
     query = parse(q)
     limit = max(1, min(limit, MAX_LIMIT))
     if not actor.is_active:
         return SearchPage([], 0, True, None)
     scope = _scope(query, actor)
+    if requester is not None:
+        scope.tickets &= Q(requester=requester)
+        scope.ticket_filtered = True
     try:
         where, narrow = _conditions(actor, scope)
     except EmptyResultSet:  # a filter that can match nothing (e.g. team: for a customer)

@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass
 
 from quietdesk.search.query import Term
-from quietdesk.search.text import MAX_TOKEN_CHARS, fold_with_origins, segments
+from quietdesk.search.text import MAX_TOKEN_CHARS, fold, fold_with_origins, segments
 
 SNIPPET_CHARS = 220
 #: Only this much text around the matched chunk is folded character by character.
@@ -41,6 +41,10 @@ class Needles:
                 else:
                     words.add(token)
         return cls(frozenset(words), tuple(prefixes), tuple(cjk))
+
+    def may_match(self, folded: str) -> bool:
+        """A quick test (substrings, at C speed): False means :meth:`spans` finds nothing."""
+        return any(needle in folded for needle in (*self.words, *self.prefixes, *self.cjk))
 
     def spans(self, folded: str) -> list[tuple[int, int]]:
         """(start, end) in ``folded`` of everything to highlight, in order, not overlapping."""
@@ -83,6 +87,8 @@ def snippet(text: str, needles: Needles, *, around: int = 0) -> str:
     for piece_start in range(start_at, min(len(text), start_at + SEARCHED_CHARS), STEP_CHARS):
         end = min(len(text), piece_start + STEP_CHARS + 100)
         window = text[piece_start:end]
+        if not needles.may_match(fold(window)):
+            continue  # the quick test: the map back to the original only where it matches
         folded, origins = fold_with_origins(window)
         spans = _original_spans(needles.spans(folded), origins, len(window))
         if spans:

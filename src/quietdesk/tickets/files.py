@@ -122,6 +122,11 @@ def _write_local(name: str, content: File[Any], size: int, *, durable: bool = Fa
             return name
     except FileNotFoundError:
         pass
+    created = []  # folders this write makes: their names live in their parents
+    folder = path.parent
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{secrets.token_hex(6)}.part")
     content.seek(0)
@@ -132,13 +137,18 @@ def _write_local(name: str, content: File[Any], size: int, *, durable: bool = Fa
             handle.flush()
             os.fsync(handle.fileno())
     partial.replace(path)
-    if durable:  # the rename itself lives in the directory
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    if durable:  # the rename lives in the folder, and each new folder in its parent
+        for folder in [path.parent, *(made.parent for made in reversed(created))]:
+            _sync_folder(folder)
     return name
+
+
+def _sync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 @dataclass(frozen=True)

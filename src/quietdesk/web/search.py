@@ -47,7 +47,7 @@ class Outcome:
     position: int = 0
 
 
-def _run(reader: User, request: HttpRequest, *, scope: str = "") -> Outcome:
+def _run(reader: User, request: HttpRequest, *, requester: User | None = None) -> Outcome:
     query = request.GET.get("q", "")
     order = "relevance" if request.GET.get("order") == "relevance" else "newest"
     if not query.strip():
@@ -55,10 +55,11 @@ def _run(reader: User, request: HttpRequest, *, scope: str = "") -> Outcome:
     try:
         page = search(
             reader,
-            f"{query} {scope}".strip() if scope else query,
+            query,
             order=order,  # type: ignore[arg-type]  # checked above
             limit=PAGE,
             cursor=request.GET.get("cursor") or None,
+            requester=requester,
         )
     except QueryError as refused:
         return Outcome(query, order, error=str(refused.fields["q"]), position=refused.position)
@@ -131,7 +132,7 @@ def customer_page(request: HttpRequest, person_id: str) -> HttpResponse:
             .select_related("requester")
             .order_by("-id")[:20]
         )
-    outcome = _run(reader, request, scope=f"from:{contact.public_id}")
+    outcome = _run(reader, request, requester=contact)
     return _respond(
         request,
         "web/search/customer.html",

@@ -32,7 +32,6 @@ from quietdesk.accounts.models import (
     known_time_zones,
 )
 from quietdesk.errors import ValidationFailed
-from quietdesk.mail import services as mail_services
 from quietdesk.mail.models import Mailbox
 from quietdesk.schedule.hours import Opening
 from quietdesk.schedule.models import Calendar
@@ -569,9 +568,8 @@ class MailboxForm(forms.Form):
                 self.fields[f"{prefix}_{code}"] = forms.CharField(
                     label=_("%(field)s (%(language)s)")
                     % {"field": _label(Mailbox, model_field), "language": str(language)},
-                    required=False,
-                    max_length=mail_services.TEXT_MAX,
-                    widget=forms.Textarea(attrs={"rows": 3}),
+                    required=False,  # the length is checked by the service, after
+                    widget=forms.Textarea(attrs={"rows": 3}),  # line endings are made \n
                     help_text=helps[prefix],
                 )
 
