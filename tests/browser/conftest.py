@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -27,6 +29,24 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import require_service
+
+
+class _OneRequestAtATime(WSGIServer):
+    """The live server answers one request at a time.
+
+    On SQLite the tests' database lives in memory: one connection, which the live server's
+    thread shares. Django's threaded server would use it from several threads at once as
+    soon as a page makes two requests together (the ticket page loads its articles and
+    similar tickets side by side), and SQLite answers "bad parameter or other API misuse".
+    A server that is not threaded also closes each connection after its answer, so no
+    browser connection holds it.
+    """
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # LiveServerThread.run() shares the connections
+
+
+LiveServerThread.server_class = _OneRequestAtATime  # type: ignore[assignment]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
