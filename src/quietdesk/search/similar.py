@@ -9,14 +9,18 @@ tickets the reader may see are offered, ranked by the full-text index of either 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from quietdesk.accounts.models import Role, User
 from quietdesk.search.queries import search
+from quietdesk.search.query import QueryError
 from quietdesk.search.text import tokens
 from quietdesk.text import STOP_WORDS
 from quietdesk.tickets.models import Message, MessageKind, Ticket
+
+logger = logging.getLogger(__name__)
 
 #: Words looked for; more make the OR query slower and no better.
 WORDS = 8
@@ -58,7 +62,11 @@ def similar_tickets(actor: User, ticket: Ticket, limit: int = 5) -> list[Similar
     words = words_of(ticket, opening)
     if not words:
         return []
-    hits = search(actor, " OR ".join(words), order="relevance", limit=limit + 1).hits
+    try:
+        hits = search(actor, " OR ".join(words), order="relevance", limit=limit + 1).hits
+    except QueryError:  # words are letters and digits only; never expected, never a 500
+        logger.warning("Similar tickets: query refused for ticket %s", ticket.number)
+        return []
     others = [hit.ticket for hit in hits if hit.ticket.pk != ticket.pk][:limit]
     answers: dict[int, tuple[str, dt.datetime]] = {}
     replies = (
