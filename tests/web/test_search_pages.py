@@ -191,3 +191,10 @@ def test_what_matched_is_shown_as_text_never_as_markup(world):
     results = html[html.index('id="search-results"') :]
     assert "<img src=x" not in results and "<script>alert" not in results
     assert "&lt;img src=x onerror=alert(1)&gt; <mark>zorglub</mark>" in results
+
+
+def test_a_forged_cursor_is_refused_in_words(world):
+    open_ticket(world, "Zorglub", "Zorglub.")
+    page = signed_in(world.agent).get("/search/", {"q": "zorglub", "cursor": "bm9wZQ"})
+    assert page.status_code == 400
+    assert "This cursor is not valid; start again without it." in page.content.decode()

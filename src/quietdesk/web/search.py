@@ -21,10 +21,9 @@ from django.views.decorators.http import require_GET
 
 from quietdesk import access
 from quietdesk.accounts.models import User
-from quietdesk.errors import NotFound
+from quietdesk.errors import NotFound, ValidationFailed
 from quietdesk.kb import services as kb
 from quietdesk.search.queries import SearchPage, search
-from quietdesk.search.query import QueryError
 from quietdesk.search.similar import similar_tickets
 from quietdesk.tickets.models import Ticket
 from quietdesk.web.guards import customer_only, signed_in_user, staff_only
@@ -61,8 +60,9 @@ def _run(reader: User, request: HttpRequest, *, requester: User | None = None) -
             cursor=request.GET.get("cursor") or None,
             requester=requester,
         )
-    except QueryError as refused:
-        return Outcome(query, order, error=str(refused.fields["q"]), position=refused.position)
+    except ValidationFailed as refused:  # the query (QueryError) or a forged cursor
+        message = str(next(iter(refused.fields.values()), refused))
+        return Outcome(query, order, error=message, position=getattr(refused, "position", 0))
     return Outcome(query, order, page=page)
 
 
