@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,6 +226,11 @@ def open_page(
     yield open_page
     for context in contexts:
         context.close()
+    # A page may still have requests in the server (htmx loads after the last assertion).
+    # The server answers one request at a time, in order: once this one is answered, none
+    # is left to touch the database while the test's teardown empties it.
+    with urllib.request.urlopen(f"{live_server.url}/healthz", timeout=60) as answer:  # noqa: S310 - our own http server
+        answer.read()
 
 
 @pytest.fixture
