@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.request
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.servers.basehttp import WSGIServer
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 from playwright.sync_api import (
     Browser,
@@ -32,19 +33,33 @@ from playwright.sync_api import Error as PlaywrightError
 from tests.conftest import require_service
 
 
-class _OneRequestAtATime(WSGIServer):
-    """The live server answers one request at a time.
+class _OneRequestAtATime(ThreadedWSGIServer):
+    """The live server runs one request at a time through Django.
 
     On SQLite the tests' database lives in memory: one connection, which the live server's
-    thread shares. Django's threaded server would use it from several threads at once as
-    soon as a page makes two requests together (the ticket page loads its articles and
-    similar tickets side by side), and SQLite answers "bad parameter or other API misuse".
-    A server that is not threaded also closes each connection after its answer, so no
-    browser connection holds it.
+    threads share. Two requests of one page handled together (the ticket page loads its
+    articles and similar tickets side by side) would use it at once, and SQLite answers
+    "bad parameter or other API misuse". Connections are still accepted and read in their
+    own threads (a browser's idle pre-connection blocks nobody); only Django is serialised.
+    ``busy`` counts the requests in Django or waiting for it, for the teardown to wait on.
     """
 
-    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # LiveServerThread.run() shares the connections
+    lock = threading.Lock()
+    busy = 0
+    counting = threading.Lock()
+
+    def set_app(self, application: Any) -> None:
+        def one_at_a_time(environ: Any, start_response: Any) -> Any:
+            with _OneRequestAtATime.counting:
+                _OneRequestAtATime.busy += 1
+            try:
+                with _OneRequestAtATime.lock:
+                    return application(environ, start_response)
+            finally:
+                with _OneRequestAtATime.counting:
+                    _OneRequestAtATime.busy -= 1
+
+        super().set_app(one_at_a_time)
 
 
 LiveServerThread.server_class = _OneRequestAtATime  # type: ignore[assignment]
@@ -226,11 +241,16 @@ def open_page(
     yield open_page
     for context in contexts:
         context.close()
-    # A page may still have requests in the server (htmx loads after the last assertion).
-    # The server answers one request at a time, in order: once this one is answered, none
-    # is left to touch the database while the test's teardown empties it.
-    with urllib.request.urlopen(f"{live_server.url}/healthz", timeout=60) as answer:  # noqa: S310 - our own http server
-        answer.read()
+    # A page may still have requests in the server (htmx loads after the last assertion):
+    # let them finish before the test's teardown empties the database under them.
+    deadline = time.monotonic() + 30
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if _OneRequestAtATime.busy:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.2:
+            break
+        time.sleep(0.02)
 
 
 @pytest.fixture
