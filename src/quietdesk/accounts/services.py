@@ -185,6 +185,16 @@ def set_own_language(*, person: User, language: str, why: str = "chosen") -> Use
     return person
 
 
+def take_browser_language(*, person: User, language: str) -> User:
+    """On a person's first sign-in (never signed in before), adopt their browser's language.
+
+    A contact met by mail got the mail's (or the mailbox's) language; the browser they
+    read the portal in says more. Later visits keep what they have or chose themselves."""
+    if person.last_login is None:
+        set_own_language(person=person, language=language, why="browser")
+    return person
+
+
 def create_contact(
     *,
     actor: User | None,

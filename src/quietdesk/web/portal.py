@@ -128,12 +128,9 @@ def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
     link = accounts.use_sign_in_link(token)
     if link is None:
         return render(request, "web/portal/confirm_link.html", {"link": None}, status=410)
-    first_visit = link.person.last_login is None
+    if language := browser_language(request):
+        accounts.take_browser_language(person=link.person, language=language)  # before login
     login(request, link.person, backend="django.contrib.auth.backends.ModelBackend")
-    if first_visit and (language := browser_language(request)):
-        # A contact met by mail got the mail's (or the mailbox's) language; the browser
-        # they read the portal in says more. Later visits keep what they have or chose.
-        accounts.set_own_language(person=link.person, language=language, why="browser")
     return redirect(link.next_url or "portal")
 
 
