@@ -231,3 +231,26 @@ def test_long_texts_are_cut_into_chunks_whatever_separates_their_words():
         assert [t for _o, chunk in chunks for t in chunk] == tokens(text)  # nothing lost
     offsets = [offset for offset, _chunk in indexing._chunks(log)]
     assert offsets == sorted(offsets) and log[offsets[1] :].startswith("line")
+
+
+def test_a_posted_message_carries_the_same_head_as_a_reindex_writes(world: Any) -> None:
+    """The mail path reads the ticket's head in two light queries, reindexing through the
+    models: both must give the same tokens, or every reindex would rewrite every document."""
+    contact = accounts.create_contact(
+        actor=world.admin,
+        email="zoe@example.com",
+        name="Zoé Martin",
+        extra_emails=["alpha@example.com", "beta@example.org"],
+        phones=["+33 6 12 34 56 78", "+1 555 0100"],
+        organisation=world.acme,
+    )
+    ticket = services.create_ticket(
+        actor=world.admin, requester=contact, subject="Casque", body="Bonjour", channel="email"
+    )
+    services.post_message(ticket=ticket, author=contact, body="Toujours rien", via="email")
+    assert indexing._head_of(ticket.pk) == indexing.head_tokens(
+        Ticket.objects.select_related("requester", "organisation").get(pk=ticket.pk)
+    )
+    assert reindex()["documents_changed"] == 0
+    assert found(world.agent, "beta@example.org") == ["Casque"]
+    assert found(world.agent, "0612345678") == ["Casque"]

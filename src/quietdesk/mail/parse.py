@@ -173,6 +173,8 @@ def _raw_values(message: Message, name: str) -> list[str]:
 
 def _decoded(name: str, value: str, defects: list[str]) -> str:
     """One header value with encoded words decoded (never raising)."""
+    if "=?" not in value:  # nothing to decode: the header parser would only copy it
+        return value
     try:
         return str(policy.default.header_factory(name, value))
     except Exception as exc:

@@ -19,13 +19,22 @@ def _enqueue_for(attachments: list[Attachment]) -> None:
             extract_attachment_text.enqueue(attachment.pk)
 
 
+def _without_files(event: events.Event) -> bool:
+    """The services say how many files came with the event; unknown means look."""
+    return event.payload.get("attachments", 1) == 0
+
+
 @events.subscribe("message.posted")
 def _message_posted(event: events.Event) -> None:
+    if _without_files(event):
+        return
     _enqueue_for(list(Attachment.objects.filter(message_id=event.payload["message_id"])))
 
 
 @events.subscribe("ticket.created")
 def _ticket_created(event: events.Event) -> None:
+    if _without_files(event):
+        return
     _enqueue_for(list(Attachment.objects.filter(ticket_id=event.payload["ticket_id"])))
 
 

@@ -156,6 +156,7 @@ def create_ticket(
             ticket_id=ticket.pk,
             actor_id=actor.pk if actor else None,
             channel=channel,
+            attachments=len(stored),
         )
     return ticket
 
@@ -260,6 +261,7 @@ def post_message(
             actor_id=author.pk if author else None,
             kind=kind,
             via=via,
+            attachments=len(stored),
         )
     return message
 
@@ -343,9 +345,13 @@ def _add_message(
         channel_metadata=channel_metadata,
         created_at=created_at,
     )
-    if attachments:
+    attached = (
         Attachment.objects.bulk_create([_attachment(message, stored) for stored in attachments])
-    search_index.index_message(message)  # in this transaction: searchable once committed
+        if attachments
+        else []
+    )
+    # In this transaction: searchable once committed.
+    search_index.index_message(message, attachments=attached, new=True)
     record(
         actor=actor,
         verb="message.posted",
