@@ -86,7 +86,7 @@ def test_new_messages_are_stored_then_flagged_and_not_fetched_again(box):
 
 def test_a_message_that_cannot_be_stored_stays_unflagged_and_comes_next_time(box, monkeypatch):
     server = FakeServer({1: mail(1), 2: mail(2), 3: mail(3)})
-    real = imap.store_raw
+    real = imap.accept
     calls = []
 
     def fail_on_second(raw, **kwargs):
@@ -95,11 +95,11 @@ def test_a_message_that_cannot_be_stored_stays_unflagged_and_comes_next_time(box
             raise OSError("disk full")
         return real(raw, **kwargs)
 
-    monkeypatch.setattr(imap, "store_raw", fail_on_second)
+    monkeypatch.setattr(imap, "accept", fail_on_second)
     result = imap.fetch(box, connector=lambda m: server)
     assert (result.stored, "storing failed" in result.error) == (1, True)
     assert server.seen == {1}
-    monkeypatch.setattr(imap, "store_raw", real)
+    monkeypatch.setattr(imap, "accept", real)
     imap.fetch(box, connector=lambda m: server)
     assert server.seen == {1, 2, 3}
     assert InboundMail.objects.count() == 3 and Ticket.objects.count() == 3

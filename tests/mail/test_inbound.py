@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import mailbox as stdlib_mailbox
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
 
+from quietdesk.accounts.models import User
 from quietdesk.mail import inbound
 from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox, MailReference
 from quietdesk.tickets import services
@@ -320,14 +325,51 @@ def test_oversized_headers_and_hostile_encoded_words_are_kept_not_crashed_on(box
     assert "\n" not in mail.ticket.requester.name
 
 
-def test_mail_stored_but_never_processed_is_processed_by_the_worker(box):
-    from django.utils import timezone
-
-    stored = inbound.store_raw(raw("01-new-plain.eml"), source="smtp", mailbox=box).inbound
-    assert stored.status == InboundStatus.RECEIVED  # the process died right here
-    InboundMail.objects.filter(pk=stored.pk).update(
-        received_at=timezone.now() - dt.timedelta(minutes=10)
+def stored_unfiled(name: str, box: Mailbox) -> InboundMail:
+    """A mail as versions before 0.9 could leave it: stored and committed, then the
+    process died before filing it (they stored and filed in two transactions)."""
+    data = raw(name)
+    digest = hashlib.sha256(data).hexdigest()
+    return InboundMail.objects.create(
+        sha256=digest,
+        size=len(data),
+        storage_name=default_storage.save(f"mail/{digest}.eml", ContentFile(data)),
+        source="smtp",
+        mailbox=box,
+        received_at=timezone.now() - dt.timedelta(minutes=10),
     )
+
+
+def test_mail_stored_but_never_filed_is_filed_by_the_worker(box):
+    stored = stored_unfiled("01-new-plain.eml", box)
+    assert stored.status == InboundStatus.RECEIVED
     assert inbound.process_stale() == 1
     stored.refresh_from_db()
     assert (stored.status, stored.outcome) == (InboundStatus.PROCESSED, "created")
+
+
+def test_mail_stored_but_never_filed_is_filed_when_it_arrives_again(box):
+    stored = stored_unfiled("01-new-plain.eml", box)
+    again = inbound.accept(raw("01-new-plain.eml"), source="smtp", mailbox=box)
+    assert (again.inbound.pk, again.stored, again.filed) == (stored.pk, False, True)
+    assert (again.inbound.status, again.inbound.outcome) == (InboundStatus.PROCESSED, "created")
+    assert Ticket.objects.count() == 1
+
+
+def test_a_failure_halfway_through_filing_leaves_nothing_half_done(box, monkeypatch):
+    """The contact, ticket and message written before the failure are rolled back with
+    it; the stored mail stays, unprocessable, and reprocessing files it whole."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(services.search_index, "index_message", broken)
+    mail = receive("01-new-plain.eml", box)
+    assert (mail.status, mail.attempts) == (InboundStatus.UNPROCESSABLE, 1)
+    assert "index unavailable" in mail.reason and mail.ticket_id is None
+    assert not Ticket.objects.exists() and not Message.objects.exists()
+    assert not User.objects.filter(email="marie@client.example").exists()
+    monkeypatch.undo()
+    mail = inbound.process(mail)
+    assert (mail.status, mail.outcome, mail.attempts) == (InboundStatus.PROCESSED, "created", 2)
+    assert Ticket.objects.get().requester.email == "marie@client.example"

@@ -78,17 +78,17 @@ def test_a_mail_over_the_size_limit_is_refused_with_552(server):
 def test_when_storing_fails_the_sender_is_told_451_and_its_retry_is_stored_once(
     server, monkeypatch
 ):
-    real = inbound.store_raw
+    real = inbound.accept
 
     def disk_full(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(smtp, "store_raw", disk_full)
+    monkeypatch.setattr(smtp, "accept", disk_full)
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(server, MAIL)
     assert refused.value.smtp_code == 451
     assert not InboundMail.objects.exists()
-    monkeypatch.setattr(smtp, "store_raw", real)
+    monkeypatch.setattr(smtp, "accept", real)
     send(server, MAIL)  # the sending server retries later
     send(server, MAIL)  # and perhaps once more
     assert InboundMail.objects.count() == 1

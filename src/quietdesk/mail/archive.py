@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quietdesk.mail.inbound import process, store_raw
+from quietdesk.mail.inbound import accept
 from quietdesk.mail.models import InboundMail, InboundStatus, Mailbox
 
 MBOX_START = b"From "
@@ -74,13 +74,8 @@ def import_paths(
     counts = ImportCounts()
     for path in paths:
         for _where, raw in messages_in(path):
-            received = store_raw(raw, source="import", mailbox=mailbox)
-            inbound = received.inbound
-            # New: stored now, or stored by a run that died before processing it.
-            new = received.stored or inbound.status == InboundStatus.RECEIVED
-            if inbound.status == InboundStatus.RECEIVED:
-                inbound = process(inbound, raw=raw, fresh=received.stored)
-            counts.add(inbound, new=new)
+            received = accept(raw, source="import", mailbox=mailbox)
+            counts.add(received.inbound, new=received.filed)
             if progress is not None:
                 progress()
     return counts

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quietdesk.mail.inbound import process, store_raw
-from quietdesk.mail.models import InboundStatus, Mailbox
+from quietdesk.mail.inbound import accept
+from quietdesk.mail.models import Mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -89,20 +89,16 @@ def fetch(mailbox: Mailbox, *, connector: Callable[[Mailbox], Any] = connect) ->
                 raise ImapError(f"message {uid} came back empty")
             result.fetched += 1
             try:
-                received = store_raw(raw, source="imap", mailbox=mailbox)
+                accept(raw, source="imap", mailbox=mailbox)
             except Exception as exc:  # not stored: leave it unflagged for the next poll
                 logger.exception("%s: could not store message %s", mailbox.address, uid)
                 result.error = f"storing failed: {type(exc).__name__}"
                 break
+            # Stored and filed (or kept as unprocessable) and on disk: now it may be flagged.
             client.uid("store", str(uid), "+FLAGS", "(\\Seen)")
             mailbox.imap_last_uid = uid
             mailbox.save(update_fields=["imap_last_uid"])
             result.stored += 1
-            if received.inbound.status == InboundStatus.RECEIVED:
-                try:
-                    process(received.inbound, raw=raw, fresh=received.stored)
-                except Exception:  # stored: the worker's sweep processes it later
-                    logger.exception("%s: message %s stored, not processed", mailbox.address, uid)
     except (ImapError, imaplib.IMAP4.error, OSError) as exc:
         result.error = str(exc) if isinstance(exc, ImapError) else type(exc).__name__
     finally:

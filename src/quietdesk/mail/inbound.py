@@ -1,13 +1,15 @@
 """One pipeline for every door mail comes through: SMTP, IMAP and archive imports.
 
-:func:`receive` first **stores the raw bytes** (content-addressed file, then one row whose
-``sha256`` is unique) and commits. Only then does it :func:`process` the message, in a
-transaction of its own: parse, find or create the contact, find the ticket it belongs to,
-create the ticket or add the message. Any failure there rolls that transaction back and
-leaves the mail stored as *unprocessable* with the reason; ``quietdesk mail reprocess``
-tries again. A mail stored but not yet processed when the process died is processed the
-next time it is received or reprocessed. Nothing is ever dropped, and the same bytes are
-stored once however often they arrive.
+:func:`accept` first **writes the raw bytes** to a content-addressed file and forces it
+to disk. Then one transaction inserts the stored-mail row (whose ``sha256`` is unique)
+and files the message inside a savepoint: parse, find or create the contact, find the
+ticket it belongs to, create the ticket or add the message. A failure while filing
+rolls back the savepoint only: the row stays, marked *unprocessable* with the reason,
+and ``quietdesk mail reprocess`` tries again. The commit is forced to disk before the
+door says "stored" (SMTP's 250, IMAP's \\Seen flag); if it fails, nothing was said and
+the sender tries again. Nothing is ever dropped, and the same bytes are stored once
+however often they arrive. (One transaction rather than "store, commit, then file,
+commit": half the commits and disk flushes per mail, with the same guarantees.)
 
 Threading, in this order (the first rule that finds a ticket wins):
 
@@ -70,6 +72,7 @@ BOUNCE_STATUS = re.compile(r"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.I | re.M)
 class Received:
     inbound: InboundMail
     stored: bool  # False when these exact bytes had been stored before
+    filed: bool  # filed (or found unprocessable) by this call, not by an earlier one
 
 
 # --- Tokens ----------------------------------------------------------------------------------
@@ -101,13 +104,23 @@ def ticket_from_token(addresses: list[str]) -> Ticket | None:
 # --- Storing ---------------------------------------------------------------------------------
 
 
-def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
-    """Write the bytes once (file first, then the row); safe to call again after a crash."""
+def accept(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
+    """Store ``raw`` and file it, in one transaction; raise only if it was not stored.
+
+    Safe to call again with the same bytes (after a crash, a retry or a re-import): they
+    are stored once, and a mail left unfiled by an earlier version is filed now.
+    """
     digest = hashlib.sha256(raw).hexdigest()
     # The file is content-addressed: writing it again for bytes already stored is a no-op.
     name = write_once(
         f"mail/{digest[:2]}/{digest[2:4]}/{digest}.eml", ContentFile(raw), len(raw), durable=True
     )
+    # Parsing can take a while on odd mail: never while holding the write lock.
+    parsed: ParsedMail | Exception
+    try:
+        parsed = parse(raw)
+    except Exception as exc:  # kept with the reason below, like any failure to file
+        parsed = exc
     try:
         with transaction.atomic():
             inbound = InboundMail.objects.create(
@@ -118,11 +131,21 @@ def store_raw(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
                 mailbox=mailbox,
                 received_at=timezone.now(),  # read now (not at import) so tests can set it
             )
+            try:
+                if isinstance(parsed, Exception):
+                    raise parsed
+                with transaction.atomic():
+                    _process(inbound, raw, parsed)
+            except Exception as exc:  # the savepoint is undone; the stored mail stays
+                _record_failure(inbound, exc)
     except IntegrityError:  # these bytes were stored before (or by another process just now)
         flush_commits()  # whoever committed them may have been cut off before its own flush
-        return Received(InboundMail.objects.get(sha256=digest), stored=False)
+        stored = InboundMail.objects.get(sha256=digest)
+        if stored.status == InboundStatus.RECEIVED:  # left unfiled by an earlier version
+            return Received(process(stored, raw=raw), stored=False, filed=True)
+        return Received(stored, stored=False, filed=False)
     flush_commits()  # on disk before anyone is told "stored"
-    return Received(inbound, stored=True)
+    return Received(inbound, stored=True, filed=True)
 
 
 def read_raw(inbound: InboundMail) -> bytes:
@@ -131,19 +154,16 @@ def read_raw(inbound: InboundMail) -> bytes:
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> InboundMail:
-    """Store, then process; return the stored mail with its outcome."""
-    received = store_raw(raw, source=source, mailbox=mailbox)
-    inbound = received.inbound
-    if inbound.status == InboundStatus.RECEIVED:
-        return process(inbound, raw=raw, fresh=received.stored)
-    return inbound
+    """Store and file ``raw``; return the stored mail with its outcome."""
+    return accept(raw, mailbox=mailbox, source=source).inbound
 
 
 # --- Processing ------------------------------------------------------------------------------
 
 
 def process_stale(minutes: int = 5) -> int:
-    """Process mail stored but never processed (its process died): the worker runs this."""
+    """File mail stored but never filed (left so by a version that stored and filed in two
+    transactions, when its process died in between): the worker runs this."""
     cutoff = timezone.now() - dt.timedelta(minutes=minutes)
     stale = InboundMail.objects.filter(status=InboundStatus.RECEIVED, received_at__lte=cutoff)
     count = 0
@@ -175,48 +195,49 @@ _OUTCOME_FIELDS = (
 )
 
 
-def process(inbound: InboundMail, *, raw: bytes | None = None, fresh: bool = False) -> InboundMail:
-    """Turn a stored mail into a ticket message, or record why it cannot be.
+def process(inbound: InboundMail, *, raw: bytes | None = None) -> InboundMail:
+    """File a stored mail again (``mail reprocess``), or record why it still cannot be.
 
-    ``fresh`` means this process has just stored ``inbound`` and holds it as it is in
-    the database, so it is not read again; the final write still checks that nobody else
-    filed it meanwhile (:func:`_finish`).
+    The row is locked first, so that two processes never file the same mail; the final
+    write also checks that nobody else filed it meanwhile (:func:`_finish`).
     """
     raw = read_raw(inbound) if raw is None else raw
     try:
         # Parsing can take a while on odd mail: never while holding the write lock.
         parsed = parse(raw)
         with transaction.atomic():
-            if fresh:
-                locked = inbound
-            else:
-                locked = (
-                    InboundMail.objects.select_for_update(of=("self",))
-                    .select_related("mailbox__team")
-                    .get(pk=inbound.pk)
-                )
-                if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
-                    return locked
+            locked = (
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox__team")
+                .get(pk=inbound.pk)
+            )
+            if locked.status in (InboundStatus.PROCESSED, InboundStatus.DUPLICATE):
+                return locked
             _process(locked, raw, parsed)
             return locked
     except _ProcessedElsewhere:
         return InboundMail.objects.get(pk=inbound.pk)
     except Exception as exc:  # every failure is recorded, none is lost
-        reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
-        if not isinstance(exc, Refused | Unparseable):
-            logger.exception("Mail %s could not be processed", inbound.public_id)
-        # Guarded like _finish: a process that lost a race to file this mail must not
-        # overwrite the winner's outcome.
-        InboundMail.objects.filter(
-            pk=inbound.pk, status__in=(InboundStatus.RECEIVED, InboundStatus.UNPROCESSABLE)
-        ).update(
-            status=InboundStatus.UNPROCESSABLE,
-            reason=reason[:2000],
-            attempts=F("attempts") + 1,
-            processed_at=timezone.now(),
-        )
-        inbound.refresh_from_db()
-        return inbound
+        return _record_failure(inbound, exc)
+
+
+def _record_failure(inbound: InboundMail, exc: Exception) -> InboundMail:
+    """Keep the stored mail as unprocessable, with the reason; return it as stored."""
+    reason = str(exc) if isinstance(exc, Refused | Unparseable) else repr(exc)
+    if not isinstance(exc, Refused | Unparseable):
+        logger.exception("Mail %s could not be processed", inbound.public_id, exc_info=exc)
+    # Guarded like _finish: a process that lost a race to file this mail must not
+    # overwrite the winner's outcome.
+    InboundMail.objects.filter(
+        pk=inbound.pk, status__in=(InboundStatus.RECEIVED, InboundStatus.UNPROCESSABLE)
+    ).update(
+        status=InboundStatus.UNPROCESSABLE,
+        reason=reason[:2000],
+        attempts=F("attempts") + 1,
+        processed_at=timezone.now(),
+    )
+    inbound.refresh_from_db()  # what filing set in memory was rolled back
+    return inbound
 
 
 def _process(inbound: InboundMail, raw: bytes, parsed: ParsedMail) -> None:

@@ -19,8 +19,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
-from quietdesk.mail.inbound import process, store_raw
-from quietdesk.mail.models import InboundStatus, Mailbox
+from quietdesk.mail.inbound import accept
+from quietdesk.mail.models import Mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +32,13 @@ def mailbox_for(address: str) -> Mailbox | None:
 
 
 def _store_and_process(raw: bytes, mailbox_id: int | None) -> str:
-    """Store (raising on failure), then process (never raising); return the stored id."""
+    """Store and file (raising only when not stored); return the stored id."""
     close_old_connections()
     try:
         mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
-        received = store_raw(raw, source="smtp", mailbox=mailbox)
+        return accept(raw, source="smtp", mailbox=mailbox).inbound.public_id
     finally:
         close_old_connections()
-    inbound = received.inbound
-    if inbound.status == InboundStatus.RECEIVED:
-        process(inbound, raw=raw, fresh=received.stored)
-    close_old_connections()
-    return inbound.public_id
 
 
 def _find_mailbox(address: str) -> int | None:
