@@ -12,6 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import IntegrityError
 from django.utils import timezone
 
 from quietdesk.accounts.models import User
@@ -373,3 +374,17 @@ def test_a_failure_halfway_through_filing_leaves_nothing_half_done(box, monkeypa
     mail = inbound.process(mail)
     assert (mail.status, mail.outcome, mail.attempts) == (InboundStatus.PROCESSED, "created", 2)
     assert Ticket.objects.get().requester.email == "marie@client.example"
+
+
+def test_a_write_that_fails_for_another_reason_than_a_duplicate_is_raised(box, monkeypatch):
+    """Only "these bytes are stored already" is an answer; any other refusal reaches the
+    door, which tells the sender to try again (SMTP 451, IMAP leaves it unflagged)."""
+
+    def refused(**kwargs):
+        raise IntegrityError("FOREIGN KEY constraint failed")
+
+    monkeypatch.setattr(InboundMail.objects, "create", refused)
+    with pytest.raises(IntegrityError):
+        inbound.accept(raw("01-new-plain.eml"), source="smtp", mailbox=box)
+    monkeypatch.undo()
+    assert not InboundMail.objects.exists() and not Ticket.objects.exists()

@@ -140,7 +140,9 @@ def accept(raw: bytes, *, source: str, mailbox: Mailbox | None) -> Received:
                 _record_failure(inbound, exc)
     except IntegrityError:  # these bytes were stored before (or by another process just now)
         flush_commits()  # whoever committed them may have been cut off before its own flush
-        stored = InboundMail.objects.get(sha256=digest)
+        stored = InboundMail.objects.filter(sha256=digest).first()
+        if stored is None:  # not these bytes: the commit itself failed (nothing was kept)
+            raise
         if stored.status == InboundStatus.RECEIVED:  # left unfiled by an earlier version
             return Received(process(stored, raw=raw), stored=False, filed=True)
         return Received(stored, stored=False, filed=False)
