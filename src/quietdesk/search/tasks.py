@@ -21,7 +21,7 @@ def _enqueue_for(attachments: list[Attachment]) -> None:
 
 def _without_files(event: events.Event) -> bool:
     """The services say how many files came with the event; unknown means look."""
-    return event.payload.get("attachments", 1) == 0
+    return bool(event.payload.get("attachments", 1) == 0)
 
 
 @events.subscribe("message.posted")
