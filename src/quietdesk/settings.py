@@ -185,6 +185,8 @@ STORAGES = {
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 #: The largest mail accepted (SMTP answers 552 above it; imports record it as refused).
 MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 50 * 1024 * 1024)
+#: Seconds to wait for an SMTP relay: the installation's, and each mailbox's own.
+SMTP_TIMEOUT_SECONDS = env_int("SMTP_TIMEOUT", 30)
 #: Outgoing mail: the SMTP relay (Django's MAILERS, from QUIETDESK_SMTP_*).
 MAILERS = {
     "default": {
@@ -202,7 +204,7 @@ MAILERS = {
             "password": env_str("SMTP_PASSWORD", "") or None,
             "use_tls": env_bool("SMTP_STARTTLS", False),
             "use_ssl": env_bool("SMTP_TLS", False),
-            "timeout": env_int("SMTP_TIMEOUT", 30),
+            "timeout": SMTP_TIMEOUT_SECONDS,
         },
     }
 }

@@ -257,3 +257,188 @@ def test_team_signature_and_acknowledgement_text_follow_the_customers_language(w
         services.post_message, ticket=first.ticket, author=world.agent, body="Again.", via="web"
     )
     assert "\n-- \nL’équipe Support\n" in sent_headers().get_content()
+
+
+# --- A mailbox's own relay ---------------------------------------------------------------------
+
+SMTP_VARIABLE = "QUIETDESK_SMTP_PASSWORD_SUPPORT"
+SMTP_SECRET = "relay-s3cret-never-shown"
+
+
+class RecordingRelay:
+    """Stands for the SMTP backend of a mailbox's relay: how it was built, what it sent."""
+
+    built: list[dict[str, object]]
+    sent: list[object]
+
+    def __init__(self, **options: object) -> None:
+        type(self).built.append(options)
+
+    def send_messages(self, messages: list[object]) -> int:
+        type(self).sent.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def relay(monkeypatch):
+    recording = type("Relay", (RecordingRelay,), {"built": [], "sent": []})
+    monkeypatch.setattr(outbound, "EmailBackend", recording)
+    return recording
+
+
+def own_relay(box: Mailbox, **fields: object) -> Mailbox:
+    values = {
+        "smtp_host": "smtp.quietdesk.example",
+        "smtp_port": 587,
+        "smtp_security": "starttls",
+        "smtp_user": "support@quietdesk.example",
+        "smtp_password_variable": SMTP_VARIABLE,
+        **fields,
+    }
+    for name, value in values.items():
+        setattr(box, name, value)
+    box.save()
+    return box
+
+
+@pytest.mark.parametrize(
+    ("security", "port", "starttls", "tls"),
+    [("starttls", 587, True, False), ("tls", 465, False, True), ("none", 2525, False, False)],
+)
+def test_mail_from_a_mailbox_with_its_own_relay_is_sent_through_it(
+    world, box, commits, relay, monkeypatch, settings, security, port, starttls, tls
+):
+    monkeypatch.setenv(SMTP_VARIABLE, SMTP_SECRET)
+    own_relay(box, smtp_security=security, smtp_port=port)
+    first = receive(commits, box, "01-new-plain.eml")
+    ack = OutboundMail.objects.get(ticket=first.ticket, kind="acknowledgement")
+    assert (ack.mailbox, ack.status, ack.last_error) == (box, OutboundStatus.SENT, "")
+    assert django_mail.outbox == []  # not through the installation's mailer
+    ((options),) = relay.built
+    assert options.pop("alias")
+    assert options == {
+        "host": "smtp.quietdesk.example",
+        "port": port,
+        "username": "support@quietdesk.example",
+        "password": SMTP_SECRET,
+        "use_tls": starttls,
+        "use_ssl": tls,
+        "timeout": settings.SMTP_TIMEOUT_SECONDS,
+    }
+    (sent,) = relay.sent
+    assert sent.to == ["marie@client.example"] and "support@quietdesk.example" in sent.from_email
+
+
+def test_a_relay_that_needs_no_sign_in_gets_no_credentials(world, box, commits, relay):
+    own_relay(box, smtp_user="", smtp_password_variable="")
+    receive(commits, box, "01-new-plain.eml")
+    ((options),) = relay.built
+    assert (options["username"], options["password"]) == (None, None)
+
+
+def test_without_a_server_of_its_own_a_mailbox_uses_the_installations_mailer(
+    world, box, commits, relay
+):
+    own_relay(box, smtp_host="", smtp_user="", smtp_password_variable="")
+    first = receive(commits, box, "01-new-plain.eml")
+    ack = OutboundMail.objects.get(ticket=first.ticket, kind="acknowledgement")
+    assert (ack.mailbox, ack.status) == (box, OutboundStatus.SENT)
+    assert relay.built == [] and len(django_mail.outbox) == 1
+
+
+def test_a_missing_relay_password_is_retried_and_names_the_variable_never_a_value(
+    world, box, commits, relay, monkeypatch, caplog
+):
+    from tests.web.test_settings_screens import signed_in
+
+    monkeypatch.delenv(SMTP_VARIABLE, raising=False)
+    monkeypatch.delenv(f"{SMTP_VARIABLE}_FILE", raising=False)
+    own_relay(box)
+    first = receive(commits, box, "01-new-plain.eml")
+    answer = commits(
+        services.post_message, ticket=first.ticket, author=world.agent, body="Hi", via="web"
+    )
+    waiting = OutboundMail.objects.get(ticket_message=answer)
+    assert (waiting.status, waiting.attempts) == (OutboundStatus.RETRYING, 1)
+    assert waiting.next_attempt_at is not None and waiting.next_attempt_at > timezone.now()
+    reason = (
+        f"the relay of support@quietdesk.example: the environment variable {SMTP_VARIABLE} "
+        "is not set"
+    )
+    assert waiting.last_error == reason
+    assert relay.built == [] and django_mail.outbox == []  # never the installation's instead
+    # The service team sees why, on the ticket and in the API.
+    page = signed_in(world.agent).get(f"/tickets/{first.ticket.public_id}/").content.decode()
+    assert f"Email delivery is being retried: {reason}" in page
+    url = f"/api/v1/tickets/{first.ticket.public_id}/messages"
+    delivery = api_client(world.agent).get(url).json()["items"][-1]["delivery"][0]
+    assert (delivery["status"], delivery["error"]) == ("retrying", reason)
+    # The administrator sets the variable: the next round sends both mails.
+    monkeypatch.setenv(SMTP_VARIABLE, SMTP_SECRET)
+    with caplog.at_level("DEBUG"):
+        assert outbound.send_due(now=timezone.now() + dt.timedelta(minutes=2)) == 2
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.last_error, waiting.attempts) == (OutboundStatus.SENT, "", 2)
+    assert [options["password"] for options in relay.built] == [SMTP_SECRET, SMTP_SECRET]
+    assert SMTP_SECRET not in caplog.text
+    assert not OutboundMail.objects.filter(last_error__contains=SMTP_SECRET).exists()
+
+
+def test_the_relay_is_quietdesks_smtp_backend_built_without_deprecated_calls(box, monkeypatch):
+    import warnings
+
+    from quietdesk.mail.smtp_backend import EmailBackend
+
+    monkeypatch.setenv(SMTP_VARIABLE, SMTP_SECRET)
+    own_relay(box, smtp_security="tls", smtp_port=465)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # RemovedInDjango2028Warning included
+        mailer = outbound.connection_for(box)
+    assert isinstance(mailer, EmailBackend)
+    assert (mailer.host, mailer.port, mailer.use_ssl, mailer.use_tls) == (
+        "smtp.quietdesk.example",
+        465,
+        True,
+        False,
+    )
+    assert (mailer.username, mailer.password) == ("support@quietdesk.example", SMTP_SECRET)
+    assert mailer.timeout and mailer.connection is None  # nothing opened before sending
+
+
+def test_a_mailbox_relay_signs_in_and_delivers_over_a_real_smtp_session(
+    world, box, commits, monkeypatch
+):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.mail.test_smtp import Catcher, free_port
+
+    sign_ins: list[tuple[bytes, bool]] = []
+
+    def authenticate(server, session, envelope, mechanism, data):
+        ok = isinstance(data, LoginPassword) and data.password == SMTP_SECRET.encode()
+        sign_ins.append((data.login, ok))
+        return AuthResult(success=ok)
+
+    catcher = Catcher()
+    controller = Controller(
+        catcher,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticate,
+        auth_require_tls=False,  # a relay on this network, reached without TLS
+    )
+    controller.start()
+    try:
+        own_relay(box, smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none")
+        monkeypatch.setenv(SMTP_VARIABLE, SMTP_SECRET)
+        first = receive(commits, box, "01-new-plain.eml")
+    finally:
+        controller.stop()
+    ack = OutboundMail.objects.get(ticket=first.ticket, kind="acknowledgement")
+    assert ack.status == OutboundStatus.SENT, ack.last_error
+    assert sign_ins == [(b"support@quietdesk.example", True)]
+    ((_sender, recipients, content),) = catcher.envelopes
+    assert recipients == ["marie@client.example"]
+    assert f"Message-ID: <{ack.message_id}>".encode() in content
+    assert django_mail.outbox == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from quietdesk.audit.models import AuditEvent
 from quietdesk.errors import NotAllowed, ValidationFailed
 from quietdesk.mail import services
-from quietdesk.mail.models import InboundMail, Mailbox
+from quietdesk.mail.models import InboundMail, Mailbox, SmtpSecurity
 from quietdesk.mail.services import MailboxIn, PasswordSource
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +211,163 @@ def test_a_mailbox_address_is_plain_before_the_at(world):
     }
     accepted = services.save_mailbox(actor=world.admin, data=MailboxIn(address="aide@büro.example"))
     assert accepted.address == "aide@büro.example"
+
+
+# --- The mailbox's own relay (SMTP) ----------------------------------------------------------
+
+SMTP_VARIABLE = "QUIETDESK_SMTP_PASSWORD_SUPPORT"
+
+
+def smtp(**overrides: object) -> MailboxIn:
+    fields: dict[str, object] = {
+        "address": "support@quietdesk.example",
+        "smtp_host": "smtp.quietdesk.example",
+        "smtp_port": 465,
+        "smtp_security": "tls",
+        "smtp_user": "support@quietdesk.example",
+        "smtp_password_variable": SMTP_VARIABLE,
+        **overrides,
+    }
+    return MailboxIn(**fields)  # type: ignore[arg-type]
+
+
+def test_a_mailbox_keeps_its_own_relay(world):
+    box = services.save_mailbox(
+        actor=world.admin, data=smtp(smtp_host=" smtp.quietdesk.example ", smtp_user=" help ")
+    )
+    box.refresh_from_db()
+    assert (box.smtp_host, box.smtp_port, box.smtp_security) == (
+        "smtp.quietdesk.example",
+        465,
+        SmtpSecurity.TLS,
+    )
+    assert (box.smtp_user, box.smtp_password_variable) == ("help", SMTP_VARIABLE)
+
+
+def test_without_a_server_the_installation_relay_is_used_with_no_sign_in(world):
+    box = services.save_mailbox(actor=world.admin, data=MailboxIn(address="a@quietdesk.example"))
+    assert (box.smtp_host, box.smtp_port, box.smtp_security) == ("", 587, "starttls")
+    assert (box.smtp_user, box.smtp_password_variable) == ("", "")
+    # A relay that knows this server's address needs no sign-in.
+    open_relay = services.save_mailbox(
+        actor=world.admin,
+        data=smtp(address="b@quietdesk.example", smtp_user="", smtp_password_variable=""),
+    )
+    assert (open_relay.smtp_host, open_relay.smtp_user) == ("smtp.quietdesk.example", "")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"smtp_host": "smtps://smtp.example.com"}, "smtp_host", "only the server's name"),
+        ({"smtp_host": "smtp example.com"}, "smtp_host", "only the server's name"),
+        ({"smtp_host": "s" * 256}, "smtp_host", "only the server's name"),
+        ({"smtp_port": 0}, "smtp_port", "from 1 to 65535"),
+        ({"smtp_port": 65536}, "smtp_port", "from 1 to 65535"),
+        ({"smtp_security": "ssl"}, "smtp_security", "available: starttls, tls, none"),
+        ({"smtp_user": ""}, "smtp_user", "this password's variable"),
+        ({"smtp_password_variable": ""}, "smtp_password_variable", "sign in to the SMTP server"),
+        ({"smtp_user": "u" * 256}, "smtp_user", "at most 255 characters"),
+        (
+            {"smtp_host": "", "smtp_user": "help", "smtp_password_variable": SMTP_VARIABLE},
+            "smtp_host",
+            "leave the user and the variable empty",
+        ),
+    ],
+)
+def test_wrong_smtp_settings_are_named(world, overrides, field, message):
+    with pytest.raises(ValidationFailed) as info:
+        services.save_mailbox(actor=world.admin, data=smtp(**overrides))
+    assert message in str(info.value.fields[field])
+    assert not Mailbox.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "correct horse battery staple",
+        "QUIETDESK_SECRET_KEY",
+        "QUIETDESK_IMAP_PASSWORD_SUPPORT",  # the IMAP one's rule is not the SMTP one's
+        "QUIETDESK_SMTP_PASSWORD_",
+        "quietdesk_smtp_password_support",
+        "QUIETDESK_SMTP_PASSWORD_" + "X" * 80,
+    ],
+)
+def test_the_smtp_password_variable_must_be_a_name_of_our_own(world, variable):
+    with pytest.raises(ValidationFailed) as info:
+        services.save_mailbox(actor=world.admin, data=smtp(smtp_password_variable=variable))
+    refused = str(info.value.fields["smtp_password_variable"])
+    assert "not the password" in refused and "QUIETDESK_SMTP_PASSWORD_SUPPORT" in refused
+    assert variable not in refused or variable.startswith("QUIETDESK_SMTP_PASSWORD_")
+    assert not Mailbox.objects.exists()
+
+
+def test_every_smtp_problem_is_reported_at_once_with_the_others(world):
+    with pytest.raises(ValidationFailed) as info:
+        services.save_mailbox(
+            actor=world.admin,
+            data=smtp(
+                address="nope",
+                imap_port=0,
+                smtp_host="smtp://x",
+                smtp_port=0,
+                smtp_security="ssl",
+                smtp_password_variable="hunter2",
+            ),
+        )
+    assert set(info.value.fields) == {
+        "address",
+        "imap_port",
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "smtp_password_variable",
+    }
+
+
+def test_smtp_messages_are_translated(world):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ValidationFailed) as info:
+        services.save_mailbox(
+            actor=world.admin, data=smtp(smtp_security="ssl", smtp_password_variable="")
+        )
+    assert info.value.fields["smtp_security"].startswith("Sécurité inconnue")
+    assert "serveur SMTP" in info.value.fields["smtp_password_variable"]
+
+
+def test_the_audit_trail_keeps_the_variable_never_the_password(world, monkeypatch):
+    monkeypatch.setenv(SMTP_VARIABLE, "relay-s3cret")
+    monkeypatch.setenv(VARIABLE, "imap-s3cret")
+    with_imap = {
+        "imap_host": "imap.example.com",
+        "imap_user": "s",
+        "imap_password_variable": VARIABLE,
+    }
+    box = services.save_mailbox(actor=world.admin, data=smtp(**with_imap))
+    services.save_mailbox(actor=world.admin, mailbox=box, data=smtp(**with_imap, smtp_port=2525))
+    services.delete_mailbox(actor=world.admin, mailbox=box)
+    events = AuditEvent.objects.filter(target_id=box.public_id).order_by("id")
+    assert [event.verb for event in events] == [
+        "mailbox.created",
+        "mailbox.changed",
+        "mailbox.deleted",
+    ]
+    created, changed, _deleted = events
+    assert created.after["smtp_password_variable"] == SMTP_VARIABLE
+    assert created.after["imap_password_variable"] == VARIABLE
+    assert (changed.before["smtp_port"], changed.after["smtp_port"]) == (465, 2525)
+    assert changed.after["smtp_security"] == "tls"
+    assert changed.after["smtp_user"] == "support@quietdesk.example"
+    trail = json.dumps([[event.before, event.after] for event in events])
+    assert "s3cret" not in trail
+
+
+def test_the_smtp_password_source_says_where_the_sender_would_find_it(monkeypatch):
+    box = Mailbox(address="support@quietdesk.example", smtp_password_variable=SMTP_VARIABLE)
+    monkeypatch.delenv(SMTP_VARIABLE, raising=False)
+    monkeypatch.delenv(f"{SMTP_VARIABLE}_FILE", raising=False)
+    assert services.smtp_password_source(box) is PasswordSource.MISSING
+    monkeypatch.setenv(SMTP_VARIABLE, "secret")
+    assert services.smtp_password_source(box) is PasswordSource.VARIABLE
+    assert services.password_source(box) is PasswordSource.NONE  # IMAP names none

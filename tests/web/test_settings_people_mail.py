@@ -47,6 +47,11 @@ def mailbox_form(**overrides: str) -> dict[str, str]:
         "imap_user": "",
         "imap_password_variable": "",
         "imap_folder": "INBOX",
+        "smtp_host": "",
+        "smtp_port": "587",
+        "smtp_security": "starttls",
+        "smtp_user": "",
+        "smtp_password_variable": "",
     }
     data.update(overrides)
     return data
@@ -475,6 +480,159 @@ def test_an_address_in_use_is_refused_next_to_the_field(world, mailbox, address,
     assert response.status_code == 422
     assert message in field_error(response.content.decode(), "address")
     assert list(Mailbox.objects.all()) == [mailbox]
+
+
+# --- A mailbox's own relay (SMTP) ------------------------------------------------------------
+
+SMTP_SECRET = "smtp-s3cret-do-not-show"
+SMTP_VARIABLE = "QUIETDESK_SMTP_PASSWORD_HELP"
+
+
+def smtp_fields(**overrides: str) -> dict[str, str]:
+    return {
+        "smtp_host": "smtp.quietdesk.example",
+        "smtp_port": "465",
+        "smtp_security": "tls",
+        "smtp_user": "help@quietdesk.example",
+        "smtp_password_variable": SMTP_VARIABLE,
+        **overrides,
+    }
+
+
+def test_an_admin_gives_a_mailbox_its_own_relay_and_takes_it_back(world, monkeypatch):
+    monkeypatch.setenv(SMTP_VARIABLE, SMTP_SECRET)
+    client = signed_in(world.admin)
+    new = client.get("/settings/mailboxes/new").content.decode()
+    assert "<legend>Outgoing mail (SMTP)</legend>" in new
+    assert "<legend>Incoming mail (IMAP)</legend>" in new
+    assert "Empty: mail from this address goes out through the installation&#x27;s relay." in new
+    response = client.post("/settings/mailboxes/new", mailbox_form(**smtp_fields()))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    box = Mailbox.objects.get()
+    assert (box.smtp_host, box.smtp_port, box.smtp_security) == (
+        "smtp.quietdesk.example",
+        465,
+        "tls",
+    )
+    assert (box.smtp_user, box.smtp_password_variable) == ("help@quietdesk.example", SMTP_VARIABLE)
+    listing = client.get("/settings/mailboxes/").content.decode()
+    assert "smtp.quietdesk.example:465" in listing
+    edit = client.get(f"/settings/mailboxes/{box.public_id}/").content.decode()
+    assert f"{SMTP_VARIABLE} is set in this server's environment." in edit
+    assert 'value="smtp.quietdesk.example"' in edit and '<option value="tls" selected>' in edit
+    assert SMTP_SECRET not in edit and SMTP_SECRET not in listing
+    # Emptied: the installation's relay sends its mail again.
+    response = client.post(
+        f"/settings/mailboxes/{box.public_id}/",
+        mailbox_form(**smtp_fields(smtp_host="", smtp_user="", smtp_password_variable="")),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    box.refresh_from_db()
+    assert (box.smtp_host, box.smtp_user, box.smtp_password_variable) == ("", "", "")
+    assert "The installation's relay" in client.get("/settings/mailboxes/").content.decode()
+    event = AuditEvent.objects.filter(verb="mailbox.changed").get()
+    assert event.before["smtp_password_variable"] == SMTP_VARIABLE
+    assert SMTP_SECRET not in str(event.before) + str(event.after)
+
+
+def test_a_typed_imap_password_is_not_echoed_when_another_field_stops_the_form(world, mailbox):
+    response = signed_in(world.admin).post(
+        f"/settings/mailboxes/{mailbox.public_id}/",
+        mailbox_form(address=mailbox.address, imap_port="0", imap_password_variable="hunter2!"),
+    )
+    assert response.status_code == 422
+    assert "hunter2" not in response.content.decode()
+
+
+def test_wrong_smtp_settings_are_refused_next_to_their_fields(world, mailbox):
+    url = f"/settings/mailboxes/{mailbox.public_id}/"
+    client = signed_in(world.admin)
+    response = client.post(
+        url,
+        mailbox_form(
+            address=mailbox.address,
+            **smtp_fields(smtp_host="smtps://smtp.quietdesk.example", smtp_password_variable="x!"),
+        ),
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "only the server" in field_error(page, "smtp_host")
+    assert "not the password" in field_error(page, "smtp_password_variable")
+    assert 'value="x!"' not in page  # a typed password is never echoed
+    # The form's own checks stop first; the password typed meanwhile is not shown either.
+    response = client.post(
+        url,
+        mailbox_form(
+            address=mailbox.address,
+            **smtp_fields(smtp_security="ssl", smtp_port="0", smtp_password_variable="hunter2!"),
+        ),
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Select a valid choice" in field_error(page, "smtp_security")
+    assert "greater than or equal to 1" in field_error(page, "smtp_port")
+    assert "hunter2" not in page
+    mailbox.refresh_from_db()
+    assert (mailbox.smtp_host, mailbox.smtp_password_variable) == ("", "")
+
+
+def test_the_smtp_sign_in_rules_are_shown_at_their_fields(world, mailbox):
+    response = signed_in(world.admin).post(
+        f"/settings/mailboxes/{mailbox.public_id}/",
+        mailbox_form(address=mailbox.address, **smtp_fields(smtp_host="", smtp_user="")),
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "leave the user and the variable empty" in field_error(page, "smtp_host")
+    assert "this password&#x27;s variable" in field_error(page, "smtp_user")
+    assert f'value="{SMTP_VARIABLE}"' in page  # a name of ours is kept for the next try
+
+
+def test_a_missing_smtp_password_variable_is_shown_never_a_value(world, mailbox, monkeypatch):
+    monkeypatch.delenv(SMTP_VARIABLE, raising=False)
+    monkeypatch.delenv(f"{SMTP_VARIABLE}_FILE", raising=False)
+    mailbox.smtp_host = "smtp.quietdesk.example"
+    mailbox.smtp_user = "support"
+    mailbox.smtp_password_variable = SMTP_VARIABLE
+    mailbox.save()
+    client = signed_in(world.admin)
+    listing = client.get("/settings/mailboxes/").content.decode()
+    assert 'smtp.quietdesk.example:587 <span class="status">password variable not set' in listing
+    edit = client.get(f"/settings/mailboxes/{mailbox.public_id}/").content.decode()
+    assert (
+        f"{SMTP_VARIABLE} is not set in this server's environment: mail from this address "
+        "cannot be sent until it is."
+    ) in edit
+    monkeypatch.setenv(f"{SMTP_VARIABLE}_FILE", "/run/secrets/smtp")
+    edit = client.get(f"/settings/mailboxes/{mailbox.public_id}/").content.decode()
+    assert f"{SMTP_VARIABLE}_FILE is set" in edit and "/run/secrets/smtp" not in edit
+
+
+def test_the_smtp_settings_speak_french(world, mailbox, monkeypatch):
+    monkeypatch.delenv(SMTP_VARIABLE, raising=False)
+    monkeypatch.delenv(f"{SMTP_VARIABLE}_FILE", raising=False)
+    client = signed_in(world.admin, "fr")
+    response = client.post(
+        f"/settings/mailboxes/{mailbox.public_id}/",
+        mailbox_form(address=mailbox.address, **smtp_fields(smtp_password_variable="")),
+    )
+    page = response.content.decode()
+    assert "<legend>Courrier sortant (SMTP)</legend>" in page
+    assert "Serveur SMTP" in page and "TLS dès le premier octet" in page
+    assert "Nécessaire pour se connecter au serveur SMTP" in field_error(
+        page, "smtp_password_variable"
+    )
+    client.post(
+        f"/settings/mailboxes/{mailbox.public_id}/",
+        mailbox_form(address=mailbox.address, **smtp_fields()),
+    )
+    edit = client.get(f"/settings/mailboxes/{mailbox.public_id}/").content.decode()
+    assert (
+        f"{SMTP_VARIABLE} n’est pas définie dans l’environnement de ce serveur\u00a0: le "
+        "courrier de cette adresse ne peut pas être envoyé"
+    ) in edit
+    listing = client.get("/settings/mailboxes/").content.decode()
+    assert "Envoyé par" in listing and "variable du mot de passe non définie" in listing
 
 
 # --- Constant queries ------------------------------------------------------------------------

@@ -15,13 +15,12 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from quietdesk.mail import passwords
 from quietdesk.mail.inbound import accept
 from quietdesk.mail.models import Mailbox
 
@@ -44,15 +43,10 @@ class FetchResult:
 
 
 def password_for(mailbox: Mailbox) -> str:
-    name = mailbox.imap_password_variable
-    if not name:
-        raise ImapError(f"{mailbox.address}: no environment variable is named for the password")
-    if name in os.environ:
-        return os.environ[name]
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        return Path(path).read_text(encoding="utf-8").strip()
-    raise ImapError(f"{mailbox.address}: the environment variable {name} is not set")
+    try:
+        return passwords.read(mailbox.imap_password_variable)
+    except passwords.PasswordUnavailable as missing:
+        raise ImapError(f"{mailbox.address}: {missing}") from None
 
 
 def connect(mailbox: Mailbox) -> Any:

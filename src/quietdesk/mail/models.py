@@ -10,8 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from quietdesk.ids import new_public_id
 
 
+class SmtpSecurity(models.TextChoices):
+    """How a mailbox's own relay is reached; the password is never sent in the clear by
+    the first two."""
+
+    STARTTLS = "starttls", _("STARTTLS (usually port 587)")
+    TLS = "tls", _("TLS from the first byte (usually port 465)")
+    NONE = "none", _("None: unencrypted (a relay on this network only)")
+
+
 class Mailbox(models.Model):
-    """An address customers write to, and the team its new tickets go to."""
+    """An address customers write to, the team its new tickets go to, where its mail is
+    fetched from (IMAP) and which relay sends its mail (SMTP; the installation's if none)."""
 
     public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
     address = models.EmailField(_("address"), unique=True)
@@ -41,6 +51,26 @@ class Mailbox(models.Model):
         help_text=_("The password itself is never stored; e.g. QUIETDESK_IMAP_PASSWORD_SUPPORT."),
     )
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    smtp_host = models.CharField(
+        _("SMTP server"),
+        max_length=255,
+        blank=True,
+        help_text=_("Empty: mail from this address goes out through the installation's relay."),
+    )
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    smtp_security = models.CharField(
+        _("SMTP security"),
+        max_length=10,
+        choices=SmtpSecurity.choices,
+        default=SmtpSecurity.STARTTLS,
+    )
+    smtp_user = models.CharField(_("SMTP user"), max_length=255, blank=True)
+    smtp_password_variable = models.CharField(
+        _("environment variable holding the SMTP password"),
+        max_length=100,
+        blank=True,
+        help_text=_("The password itself is never stored; e.g. QUIETDESK_SMTP_PASSWORD_SUPPORT."),
+    )
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
     imap_last_uid = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -136,6 +166,10 @@ class OutboundMail(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="outbound_mails",
+    )
+    #: The mailbox it is sent from, whose relay sends it (none: the installation's relay).
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=20)  # reply / acknowledgement / visitor_ack / rating_request
     automatic = models.BooleanField(default=False)

@@ -13,6 +13,11 @@ mail (acknowledgements, rating requests) says ``Auto-Submitted``, is never sent 
 mail that was itself automatic, and is capped per ticket and per recipient.
 
 Everything a customer reads is written in the customer's language.
+
+A mail is sent through the relay of the mailbox it is from when that mailbox has an SMTP
+server (:func:`connection_for`), else through the installation's mailer. A relay whose
+password variable is not set is a temporary failure: the mail waits and is retried, and
+says which variable is missing (never a value), until an administrator sets it.
 """
 
 from __future__ import annotations
@@ -37,9 +42,16 @@ from django.utils.translation import override
 
 from quietdesk import events
 from quietdesk.accounts.models import User
+from quietdesk.mail import passwords
 from quietdesk.mail.inbound import reply_address
-from quietdesk.mail.models import Mailbox, MailReference, OutboundMail, OutboundStatus
-from quietdesk.mail.smtp_backend import NoSmtpUtf8
+from quietdesk.mail.models import (
+    Mailbox,
+    MailReference,
+    OutboundMail,
+    OutboundStatus,
+    SmtpSecurity,
+)
+from quietdesk.mail.smtp_backend import EmailBackend, NoSmtpUtf8
 from quietdesk.ratings.models import Score
 from quietdesk.ratings.services import link_token
 from quietdesk.sla import services as sla
@@ -108,6 +120,7 @@ def _compose(
     outbound = OutboundMail.objects.create(
         ticket=ticket,
         ticket_message=message,
+        mailbox=mailbox,
         kind=kind,
         automatic=automatic,
         sender=formataddr((sender_name, sender)) if sender_name else sender,
@@ -432,7 +445,10 @@ def send(outbound: OutboundMail, *, now: dt.datetime | None = None) -> OutboundM
         return outbound
     outbound.attempts += 1
     try:
-        connection().send_messages([build(outbound)])
+        connection_for(outbound.mailbox).send_messages([build(outbound)])
+    except passwords.PasswordUnavailable as exc:  # the admin can set it: wait for them
+        _later(outbound, now)
+        outbound.last_error = f"the relay of {outbound.mailbox}: {exc}"[:1000]
     except NoSmtpUtf8 as exc:  # a UTF-8 address, a relay without SMTPUTF8
         outbound.status = OutboundStatus.FAILED
         outbound.last_error = _describe(exc)
@@ -459,8 +475,30 @@ def send(outbound: OutboundMail, *, now: dt.datetime | None = None) -> OutboundM
 
 
 def connection() -> Any:
-    """The configured mailer (SMTP relay by default; locmem in tests)."""
+    """The installation's mailer (SMTP relay by default; locmem in tests)."""
     return mailers.default
+
+
+def connection_for(mailbox: Mailbox | None) -> Any:
+    """The mailer for mail from ``mailbox``: its own relay if it has one, else the
+    installation's. Raises :class:`~quietdesk.mail.passwords.PasswordUnavailable` when the
+    relay's password cannot be read."""
+    if mailbox is None or not mailbox.smtp_host:
+        return connection()
+    username = mailbox.smtp_user or None
+    # Read at each sending, so that a changed or newly set variable counts at once.
+    password = passwords.read(mailbox.smtp_password_variable) if username else None
+    return EmailBackend(
+        # Built here rather than from MAILERS; the alias only names it in Django's errors.
+        alias=f"mailbox {mailbox.address}",
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=username,
+        password=password,
+        use_tls=mailbox.smtp_security == SmtpSecurity.STARTTLS,
+        use_ssl=mailbox.smtp_security == SmtpSecurity.TLS,
+        timeout=settings.SMTP_TIMEOUT_SECONDS,
+    )
 
 
 def _later(outbound: OutboundMail, now: dt.datetime) -> None:
@@ -486,7 +524,9 @@ def _describe(exc: Exception) -> str:
 
 @task()
 def send_task(outbound_id: int) -> str:
-    outbound = OutboundMail.objects.select_related("ticket").filter(pk=outbound_id).first()
+    outbound = (
+        OutboundMail.objects.select_related("ticket", "mailbox").filter(pk=outbound_id).first()
+    )
     if outbound is None:
         return "gone"
     return send(outbound).status

@@ -1,17 +1,18 @@
-"""Mailboxes: the addresses customers write to, their team, and where their mail is fetched.
+"""Mailboxes: the addresses customers write to, their team, where their mail is fetched
+and which relay sends their mail.
 
-The IMAP password is never stored nor shown: a mailbox names the environment variable
-that holds it (``<name>`` or ``<name>_FILE``, read by :mod:`quietdesk.mail.imap` when it
-polls). The name must start with :data:`PASSWORD_VARIABLE_PREFIX`, so that a mailbox
-cannot be pointed at another secret of the installation (``QUIETDESK_SECRET_KEY``, a
-database URL) and have the poller send it to an IMAP server of anyone's choosing.
+The IMAP and SMTP passwords are never stored nor shown: a mailbox names the environment
+variable that holds each (``<name>`` or ``<name>_FILE``, read by
+:mod:`quietdesk.mail.passwords` when the poller signs in or a mail is sent). The names
+must start with :data:`PASSWORD_VARIABLE_PREFIX` and :data:`SMTP_PASSWORD_VARIABLE_PREFIX`,
+so that a mailbox cannot be pointed at another secret of the installation
+(``QUIETDESK_SECRET_KEY``, a database URL) and have it sent to a server of anyone's
+choosing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,13 @@ from quietdesk.accounts.models import Team, User
 from quietdesk.accounts.services import find_person_by_email, normalise_email
 from quietdesk.audit.services import record
 from quietdesk.errors import ValidationFailed
-from quietdesk.mail.models import Mailbox
+from quietdesk.mail import passwords
+from quietdesk.mail.models import Mailbox, SmtpSecurity
+from quietdesk.mail.passwords import PasswordSource
 from quietdesk.text import clean_body, clean_line
 
 PASSWORD_VARIABLE_PREFIX = "QUIETDESK_IMAP_PASSWORD_"  # noqa: S105 - a name's prefix
+SMTP_PASSWORD_VARIABLE_PREFIX = "QUIETDESK_SMTP_PASSWORD_"  # noqa: S105 - a name's prefix
 VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 DEFAULT_FOLDER = "INBOX"
@@ -47,6 +51,11 @@ class MailboxIn:
     imap_user: str = ""
     imap_folder: str = DEFAULT_FOLDER
     imap_password_variable: str = ""
+    smtp_host: str = ""  # empty: sent through the installation's relay (QUIETDESK_SMTP_*)
+    smtp_port: int = 587
+    smtp_security: str = SmtpSecurity.STARTTLS
+    smtp_user: str = ""  # empty with no variable: a relay that needs no sign-in
+    smtp_password_variable: str = ""
     #: Language code → text; empty texts are dropped, unknown codes refused.
     acknowledgement_texts: dict[str, str] = field(default_factory=dict)
     signatures: dict[str, str] = field(default_factory=dict)
@@ -56,25 +65,27 @@ class MailboxIn:
 TEXT_MAX = 2000
 
 
-class PasswordSource(enum.StrEnum):
-    """Where the IMAP poller of this process would find the password (never the value)."""
+#: Each field naming a password's variable, and the prefix that name must start with.
+PASSWORD_VARIABLE_FIELDS = {
+    "imap_password_variable": PASSWORD_VARIABLE_PREFIX,
+    "smtp_password_variable": SMTP_PASSWORD_VARIABLE_PREFIX,
+}
 
-    VARIABLE = "variable"  # the variable itself is set
-    FILE = "file"  # <name>_FILE is set: the password is read from that file
-    MISSING = "missing"  # neither: the poller cannot sign in
-    NONE = "none"  # the mailbox names no variable
+
+def shows_as_variable_name(field: str, value: str) -> bool:
+    """Whether ``value``, typed in ``field``, may be shown again: empty or a name of ours,
+    so never a password typed by mistake."""
+    return _variable_name(value.strip(), PASSWORD_VARIABLE_FIELDS[field])
 
 
 def password_source(mailbox: Mailbox) -> PasswordSource:
-    """The rule of :func:`quietdesk.mail.imap.password_for`, without reading any secret."""
-    name = mailbox.imap_password_variable
-    if not name:
-        return PasswordSource.NONE
-    if name in os.environ:
-        return PasswordSource.VARIABLE
-    if os.environ.get(f"{name}_FILE"):
-        return PasswordSource.FILE
-    return PasswordSource.MISSING
+    """Where this process's IMAP poller would find the password, without reading it."""
+    return passwords.source(mailbox.imap_password_variable)
+
+
+def smtp_password_source(mailbox: Mailbox) -> PasswordSource:
+    """Where this process would find the password of the mailbox's relay, without reading it."""
+    return passwords.source(mailbox.smtp_password_variable)
 
 
 def save_mailbox(*, actor: User, data: MailboxIn, mailbox: Mailbox | None = None) -> Mailbox:
@@ -136,6 +147,11 @@ def snapshot(mailbox: Mailbox) -> dict[str, Any]:
         "imap_user": mailbox.imap_user,
         "imap_folder": mailbox.imap_folder,
         "imap_password_variable": mailbox.imap_password_variable,
+        "smtp_host": mailbox.smtp_host,
+        "smtp_port": mailbox.smtp_port,
+        "smtp_security": mailbox.smtp_security,
+        "smtp_user": mailbox.smtp_user,
+        "smtp_password_variable": mailbox.smtp_password_variable,
         "acknowledgement_texts": mailbox.acknowledgement_texts,
         "signatures": mailbox.signatures,
     }
@@ -174,7 +190,7 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
             "codes": ", ".join(codes),
         }
     host = data.imap_host.strip()
-    if len(host) > 255 or (host and not HOST_NAME.fullmatch(host)):
+    if not _host_name(host):
         errors["imap_host"] = _("Write only the server's name, such as imap.example.com.")
     if not 1 <= data.imap_port <= 65535:
         errors["imap_port"] = _("A port is a number from 1 to 65535.")
@@ -185,22 +201,15 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
     if len(folder) > 255:
         errors["imap_folder"] = _("A name can have at most %(max)d characters.") % {"max": 255}
     variable = data.imap_password_variable.strip()
-    if variable and (
-        not VARIABLE_NAME.fullmatch(variable)
-        or not variable.startswith(PASSWORD_VARIABLE_PREFIX)
-        or len(variable) == len(PASSWORD_VARIABLE_PREFIX)
-        or len(variable) > 100
-    ):
-        errors["imap_password_variable"] = _(
-            "Write the name of an environment variable, not the password: capital letters, "
-            "digits and underscores, starting with %(prefix)s (such as %(example)s)."
-        ) % {"prefix": PASSWORD_VARIABLE_PREFIX, "example": f"{PASSWORD_VARIABLE_PREFIX}SUPPORT"}
+    if not _variable_name(variable, PASSWORD_VARIABLE_PREFIX):
+        errors["imap_password_variable"] = _variable_rule(PASSWORD_VARIABLE_PREFIX)
     if host:
         needed = _("Needed to sign in to the IMAP server.")
         if not user:
             errors.setdefault("imap_user", needed)
         if not variable:
             errors.setdefault("imap_password_variable", needed)
+    smtp = _check_smtp(data, errors)
     texts = {
         name: _texts_per_language(getattr(data, name), codes, name, errors)
         for name in ("acknowledgement_texts", "signatures")
@@ -219,9 +228,74 @@ def _check(data: MailboxIn, mailbox: Mailbox | None) -> MailboxIn:
         imap_user=user,
         imap_folder=folder,
         imap_password_variable=variable,
+        **smtp,
         acknowledgement_texts=texts["acknowledgement_texts"],
         signatures=texts["signatures"],
     )
+
+
+def _check_smtp(data: MailboxIn, errors: dict[str, str]) -> dict[str, Any]:
+    """The mailbox's own relay, cleaned; problems are added to ``errors``.
+
+    No server: the installation's relay sends, and no sign-in may be given for it. A user
+    and a password's variable go together; neither is a relay that lets this server send
+    without signing in (one that knows its address).
+    """
+    host = data.smtp_host.strip()
+    if not _host_name(host):
+        errors["smtp_host"] = _("Write only the server's name, such as smtp.example.com.")
+    if not 1 <= data.smtp_port <= 65535:
+        errors["smtp_port"] = _("A port is a number from 1 to 65535.")
+    if data.smtp_security not in SmtpSecurity.values:
+        errors["smtp_security"] = _("Unknown security %(value)s; available: %(choices)s.") % {
+            "value": data.smtp_security,
+            "choices": ", ".join(SmtpSecurity.values),
+        }
+    user = data.smtp_user.strip()
+    if len(user) > 255:
+        errors["smtp_user"] = _("A name can have at most %(max)d characters.") % {"max": 255}
+    variable = data.smtp_password_variable.strip()
+    if not _variable_name(variable, SMTP_PASSWORD_VARIABLE_PREFIX):
+        errors["smtp_password_variable"] = _variable_rule(SMTP_PASSWORD_VARIABLE_PREFIX)
+    if user and not variable:
+        errors.setdefault(
+            "smtp_password_variable", _("Needed to sign in to the SMTP server as this user.")
+        )
+    if variable and not user:
+        errors.setdefault("smtp_user", _("Needed to sign in with this password's variable."))
+    if (user or variable) and not host:
+        errors.setdefault(
+            "smtp_host",
+            _("Write the SMTP server to sign in to, or leave the user and the variable empty."),
+        )
+    return {
+        "smtp_host": host,
+        "smtp_port": data.smtp_port,
+        "smtp_security": data.smtp_security,
+        "smtp_user": user,
+        "smtp_password_variable": variable,
+    }
+
+
+def _host_name(host: str) -> bool:
+    """Whether ``host`` is empty or a server's name (or address) alone."""
+    return len(host) <= 255 and (not host or HOST_NAME.fullmatch(host) is not None)
+
+
+def _variable_name(variable: str, prefix: str) -> bool:
+    """Whether ``variable`` is empty or the name of one of our own password variables."""
+    return not variable or (
+        VARIABLE_NAME.fullmatch(variable) is not None
+        and variable.startswith(prefix)
+        and len(prefix) < len(variable) <= 100
+    )
+
+
+def _variable_rule(prefix: str) -> str:
+    return _(
+        "Write the name of an environment variable, not the password: capital letters, "
+        "digits and underscores, starting with %(prefix)s (such as %(example)s)."
+    ) % {"prefix": prefix, "example": f"{prefix}SUPPORT"}
 
 
 def _texts_per_language(

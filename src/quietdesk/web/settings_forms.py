@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,7 +32,7 @@ from quietdesk.accounts.models import (
     known_time_zones,
 )
 from quietdesk.errors import ValidationFailed
-from quietdesk.mail.models import Mailbox
+from quietdesk.mail.models import Mailbox, SmtpSecurity
 from quietdesk.schedule.hours import Opening
 from quietdesk.schedule.models import Calendar
 from quietdesk.schedule.services import SpecialDayIn
@@ -40,6 +40,7 @@ from quietdesk.sla.models import ClockKind, Policy
 from quietdesk.tickets.models import Channel, Priority
 
 if TYPE_CHECKING:
+    from django.forms import BoundField
     from django_stubs_ext import StrOrPromise
 
 SLOTS = 3  # opening intervals a weekday can hold on the form
@@ -550,6 +551,58 @@ class MailboxForm(forms.Form):
     imap_folder = forms.CharField(
         label=_label(Mailbox, "imap_folder"), max_length=255, required=False, initial="INBOX"
     )
+    smtp_host = forms.CharField(
+        label=_label(Mailbox, "smtp_host"),
+        max_length=255,
+        required=False,
+        help_text=_help(Mailbox, "smtp_host"),
+    )
+    smtp_port = forms.IntegerField(
+        label=_label(Mailbox, "smtp_port"),
+        min_value=1,
+        max_value=65535,
+        initial=587,
+        help_text=gettext_lazy("Usually 587 with STARTTLS, 465 with TLS."),
+    )
+    smtp_security = forms.ChoiceField(
+        label=_label(Mailbox, "smtp_security"),
+        choices=SmtpSecurity.choices,
+        initial=SmtpSecurity.STARTTLS,
+        help_text=gettext_lazy(
+            "As your mail provider says; only a relay on this network may do without encryption."
+        ),
+    )
+    smtp_user = forms.CharField(
+        label=_label(Mailbox, "smtp_user"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy("Empty, with no variable, for a relay that needs no sign-in."),
+    )
+    smtp_password_variable = forms.CharField(
+        label=_label(Mailbox, "smtp_password_variable"),
+        max_length=100,
+        required=False,
+        help_text=_help(Mailbox, "smtp_password_variable"),
+    )
+
+    #: The page's sections after the mailbox's own fields; the rest (texts) comes last.
+    GROUPS: ClassVar = (
+        (
+            gettext_lazy("Incoming mail (IMAP)"),
+            (
+                "imap_host",
+                "imap_port",
+                "imap_tls",
+                "imap_user",
+                "imap_password_variable",
+                "imap_folder",
+            ),
+        ),
+        (
+            gettext_lazy("Outgoing mail (SMTP)"),
+            ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_password_variable"),
+        ),
+    )
 
     #: Texts kept per language: the model's field → the prefix of one form field per language.
     PER_LANGUAGE: ClassVar = {"acknowledgement_texts": "acknowledgement", "signatures": "signature"}
@@ -573,6 +626,19 @@ class MailboxForm(forms.Form):
                     help_text=helps[prefix],
                 )
 
+    def groups(self) -> list[tuple[StrOrPromise, list[BoundField]]]:
+        """The fields in the page's order, by section; an empty legend: no fieldset."""
+        grouped = {name for _legend, names in self.GROUPS for name in names}
+        first = [name for name in self.fields if name not in grouped]
+        texts = {f"{prefix}_" for prefix in self.PER_LANGUAGE.values()}
+        own = [name for name in first if not name.startswith(tuple(texts))]
+        sections: list[tuple[StrOrPromise, Sequence[str]]] = [
+            ("", own),
+            *self.GROUPS,
+            ("", [name for name in first if name not in own]),
+        ]
+        return [(legend, [self[name] for name in names]) for legend, names in sections]
+
     def texts(self, model_field: str) -> dict[str, str]:
         """The cleaned texts of ``model_field``, by language code."""
         prefix = self.PER_LANGUAGE[model_field]
@@ -590,7 +656,8 @@ class MailboxForm(forms.Form):
 def mailbox_initial(mailbox: Mailbox) -> dict[str, Any]:
     fields = (
         "address name language send_acknowledgement imap_host imap_port imap_tls imap_user "
-        "imap_password_variable imap_folder"
+        "imap_password_variable imap_folder smtp_host smtp_port smtp_security smtp_user "
+        "smtp_password_variable"
     )
     initial = {field: getattr(mailbox, field) for field in fields.split()}
     for model_field, prefix in MailboxForm.PER_LANGUAGE.items():

@@ -1,8 +1,8 @@
 """Admin settings screens for mailboxes: the addresses customers write to.
 
 Thin adapters like :mod:`quietdesk.web.settings_views`: :mod:`quietdesk.mail.services`
-checks and saves. The IMAP password never passes through here: a mailbox names the
-environment variable that holds it, and the pages say whether this server has that
+checks and saves. The IMAP and SMTP passwords never pass through here: a mailbox names
+the environment variable that holds each, and the pages say whether this server has that
 variable, never what it holds.
 """
 
@@ -28,7 +28,7 @@ from quietdesk.web.guards import signed_in_user as _me
 @admin_only
 def mailboxes(request: HttpRequest) -> HttpResponse:
     rows = [
-        (mailbox, mail.password_source(mailbox))
+        (mailbox, mail.password_source(mailbox), mail.smtp_password_source(mailbox))
         for mailbox in access.visible_mailboxes(_me(request))
         .select_related("team")
         .order_by("address")
@@ -61,6 +61,11 @@ def mailbox_edit(request: HttpRequest, mailbox_id: str | None = None) -> HttpRes
                         imap_user=data["imap_user"],
                         imap_folder=data["imap_folder"],
                         imap_password_variable=data["imap_password_variable"],
+                        smtp_host=data["smtp_host"],
+                        smtp_port=data["smtp_port"],
+                        smtp_security=data["smtp_security"],
+                        smtp_user=data["smtp_user"],
+                        smtp_password_variable=data["smtp_password_variable"],
                         acknowledgement_texts=form.texts("acknowledgement_texts"),
                         signatures=form.texts("signatures"),
                     ),
@@ -72,11 +77,13 @@ def mailbox_edit(request: HttpRequest, mailbox_id: str | None = None) -> HttpRes
                     request, _("Mailbox %(address)s saved.") % {"address": saved.address}
                 )
                 return redirect("settings-mailboxes")
-        if "imap_password_variable" in form.errors:
-            # A refused "variable name" may be the password itself: never echo it back.
-            shown = request.POST.copy()
-            shown["imap_password_variable"] = ""
-            form.data = shown
+        # A "variable name" that is none may be the password itself: never echo it back,
+        # whichever field's error stopped the saving.
+        shown = request.POST.copy()
+        for name in mail.PASSWORD_VARIABLE_FIELDS:
+            if not mail.shows_as_variable_name(name, shown.get(name, "")):
+                shown[name] = ""
+        form.data = shown
     else:
         form = forms.MailboxForm(initial=forms.mailbox_initial(mailbox) if mailbox else None)
     return render(
@@ -85,8 +92,9 @@ def mailbox_edit(request: HttpRequest, mailbox_id: str | None = None) -> HttpRes
         {
             "form": form,
             "mailbox": mailbox,
-            # Of the saved mailbox: what this server's poller would find right now.
+            # Of the saved mailbox: what this server's poller and sender would find now.
             "password_source": mail.password_source(mailbox) if mailbox else None,
+            "smtp_password_source": mail.smtp_password_source(mailbox) if mailbox else None,
         },
         status=422 if request.method == "POST" else 200,
     )
