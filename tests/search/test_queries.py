@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from quietdesk.accounts.models import PhoneNumber
+from quietdesk.accounts.models import EmailAddress, PhoneNumber
 from quietdesk.errors import ValidationFailed
 from quietdesk.search import queries
 from quietdesk.search.queries import search
@@ -185,6 +185,55 @@ def test_assignee_and_from_take_addresses_names_and_me(world: Any, desk: Any) ->
     assert found(world.admin, f"facture from:{world.colleague.email}") == ["Triage case"]
     assert found(world.admin, f'facture from:"{world.outsider.name}"') == ["Billing case"]
     assert found(world.colleague, "from:me") == ["Triage case"]
+
+
+def test_from_finds_people_by_any_of_their_addresses_whatever_the_case(
+    world: Any, desk: Any
+) -> None:
+    EmailAddress.objects.create(person=world.colleague, address="Compta.Perso@Example.org")
+    assert found(world.admin, "facture from:compta.perso@EXAMPLE.org") == ["Triage case"]
+    assert found(world.admin, f"facture from:{world.colleague.email.upper()}") == ["Triage case"]
+    assert found(world.admin, "facture from:compta.perso") == ["Triage case"]  # before the @
+    assert found(world.admin, "facture from:nobody@example.org") == []
+    assert found(world.admin, "facture -from:compta.perso@example.org") == [
+        "Billing case",
+        "Support case",
+    ]
+    both = f"from:{world.colleague.email},{world.outsider.email}"
+    assert found(world.admin, f"facture {both}") == ["Triage case", "Billing case"]
+
+
+def test_the_plan_never_changes_what_is_found(
+    world: Any, open_ticket: Any, clock: Any, monkeypatch: Any
+) -> None:
+    """Small scopes walk their documents, large ones the full-text matches: same results."""
+    for day in range(1, 6):
+        clock.set(2026, 1, day, 9)
+        ticket = open_ticket(f"T{day}", "colis perdu" if day % 2 else "facture")
+        reply(ticket, world.agent, "colis reparti")
+    queries_and_people = [
+        ("colis", {"requester": world.customer}),
+        ("colis from:" + world.customer.email, {}),
+        ("facture from:" + world.customer.email, {}),
+        ("from:" + world.agent.email, {}),
+    ]
+
+    def everything() -> list[tuple[int, bool, list[str]]]:
+        pages = []
+        for q, options in queries_and_people:
+            cursor = None
+            for _page in range(2):
+                page = search(world.admin, q, limit=2, cursor=cursor, **options)
+                subjects = [hit.ticket.subject for hit in page.hits]
+                pages.append((page.count, page.count_is_exact, subjects))
+                cursor = page.next_cursor
+        return pages
+
+    narrow = everything()
+    monkeypatch.setattr(queries, "NARROW_TICKETS", 1)
+    monkeypatch.setattr(queries, "NARROW_DOCUMENTS", 1)
+    assert everything() == narrow
+    assert narrow[0] == (5, True, ["T5", "T4"])
 
 
 def test_dates_are_days_in_the_readers_time_zone(world: Any, open_ticket: Any, clock: Any) -> None:

@@ -134,6 +134,29 @@ def test_the_customer_page_shows_every_conversation_with_counts_per_year(world):
     assert f"/tickets/{recent.public_id}/" in answered.content.decode()
 
 
+def test_the_customer_page_counts_years_in_the_readers_time_zone(world):
+    new_year = open_ticket(world, "Bonne année", "Première demande.")
+    # 23:30 on 31 December in UTC is already the new year in Paris.
+    at = dt.datetime(2023, 12, 31, 23, 30, tzinfo=dt.UTC)
+    Ticket.objects.filter(pk=new_year.pk).update(created_at=at)
+    old = open_ticket(world, "L'an passé", "Seconde demande.")
+    Ticket.objects.filter(pk=old.pk).update(created_at=at - dt.timedelta(hours=1))
+    world.agent.time_zone = "Europe/Paris"
+    world.agent.save(update_fields=["time_zone"])
+    html = signed_in(world.agent).get(f"/customers/{world.customer.public_id}/").content.decode()
+    assert "<strong>2024</strong> 1" in html and "<strong>2023</strong> 1" in html
+    world.agent.time_zone = "UTC"
+    world.agent.save(update_fields=["time_zone"])
+    html = signed_in(world.agent).get(f"/customers/{world.customer.public_id}/").content.decode()
+    assert "<strong>2023</strong> 2" in html and "2024" not in html
+    # A history reaching far back is counted too.
+    ancient = open_ticket(world, "Il y a longtemps", "Troisième demande.")
+    Ticket.objects.filter(pk=ancient.pk).update(created_at=dt.datetime(2001, 5, 1, tzinfo=dt.UTC))
+    html = signed_in(world.agent).get(f"/customers/{world.customer.public_id}/").content.decode()
+    assert "3 conversations" in html
+    assert html.index("<strong>2023</strong> 2") < html.index("<strong>2001</strong> 1")
+
+
 def test_the_customer_page_is_for_the_service_team_and_reads_few_queries(world):
     assert signed_in(world.customer).get(f"/customers/{world.outsider.public_id}/").status_code == (
         302

@@ -78,7 +78,14 @@ class SearchResultsOut(BaseModel):
 @router.get("/search", response=SearchResultsOut, summary="Search tickets you can see")
 def search_tickets(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOut:
     me = actor(request)
-    page = search(me, params.q, order=params.order, limit=params.limit, cursor=params.cursor)
+    page = search(
+        me,
+        params.q,
+        order=params.order,
+        limit=params.limit,
+        cursor=params.cursor,
+        with_relations=True,  # the ticket schema shows the team, tags and SLA clocks
+    )
     staff = me.is_agent_or_admin
     return SearchResultsOut(
         items=[SearchHitOut.of(hit, staff=staff) for hit in page.hits],

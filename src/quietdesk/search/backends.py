@@ -83,12 +83,14 @@ def _scan_sql(
 ) -> tuple[str, list[Any]]:
     clauses = [where.sql] if where.sql else []
     params = list(where.params)
-    if match[0]:
-        clauses.insert(0, match[0])
-        params = [*match[1], *params]
     if below is not None:
         clauses.append("d.id < %s")
         params.append(below)
+    if match[0]:
+        # Last: PostgreSQL checks the filters of one row in the order written when they
+        # cost the same, and the text is the dearest to check (its vector is read).
+        clauses.append(match[0])
+        params += match[1]
     sql = select_from + (" WHERE " + " AND ".join(clauses) if clauses else "")
     return sql, params
 

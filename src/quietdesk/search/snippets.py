@@ -6,11 +6,16 @@ the original characters; the HTML is built from escaped pieces of the original o
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 from dataclasses import dataclass
 
 from quietdesk.search.query import Term
-from quietdesk.search.text import MAX_TOKEN_CHARS, fold, fold_with_origins, segments
+from quietdesk.search.text import MAX_TOKEN_CHARS, fold, fold_with_origins, has_cjk, segments
+
+#: A letter or digit: what words are made of (see ``quietdesk.search.text``).
+_LETTER = r"[^\W_]"
 
 SNIPPET_CHARS = 220
 #: Only this much text around the matched chunk is folded character by character.
@@ -46,8 +51,25 @@ class Needles:
         """A quick test (substrings, at C speed): False means :meth:`spans` finds nothing."""
         return any(needle in folded for needle in (*self.words, *self.prefixes, *self.cjk))
 
+    @functools.cached_property
+    def _whole_words(self) -> re.Pattern[str] | None:
+        """Whole words that are a wanted word or start with a wanted prefix, as one
+        pattern: far quicker than testing every word of the text in Python."""
+        choices = [
+            re.escape(word) + (_LETTER + "*" if len(word) >= MAX_TOKEN_CHARS else "")
+            for word in sorted(self.words)
+        ] + [re.escape(prefix) + _LETTER + "*" for prefix in self.prefixes]
+        if not choices:
+            return None
+        return re.compile(f"(?<!{_LETTER})(?:{'|'.join(choices)})(?!{_LETTER})")
+
     def spans(self, folded: str) -> list[tuple[int, int]]:
         """(start, end) in ``folded`` of everything to highlight, in order, not overlapping."""
+        if not self.cjk and not has_cjk(folded):
+            # Without CJK a word is a whole run of letters and digits: one pattern finds
+            # the same words as the walk below, in order and apart from each other.
+            pattern = self._whole_words
+            return [] if pattern is None else [m.span() for m in pattern.finditer(folded)]
         found: list[tuple[int, int]] = []
         for segment in segments(folded):
             start, text = segment.start, segment.text

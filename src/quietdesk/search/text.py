@@ -96,6 +96,11 @@ def is_cjk(token: str) -> bool:
     return _CJK.fullmatch(token) is not None
 
 
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds any character of a script written without spaces."""
+    return _CJK.search(text) is not None
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of one kind of characters inside a word, with its place in the folded text."""

@@ -8,14 +8,15 @@ and only the results block is swapped; without a script, it is a plain GET form.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
-from django.db.models.functions import ExtractYear
+from django.db.models import Case, Count, F, Max, Min, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
@@ -114,14 +115,7 @@ def customer_page(request: HttpRequest, person_id: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     theirs = access.visible_tickets(reader).filter(requester=contact)
-    zone = zoneinfo.ZoneInfo(reader.time_zone)
-    per_year = list(
-        theirs.order_by()
-        .annotate(year=ExtractYear("created_at", tzinfo=zone))
-        .values("year")
-        .annotate(count=Count("id"))
-        .order_by("-year")
-    )
+    per_year = _per_year(theirs, zoneinfo.ZoneInfo(reader.time_zone))
     tickets = list(theirs.select_related("team", "assignee").order_by("-id")[: HISTORY + 1])
     organisation_tickets: list[Ticket] = []
     if contact.organisation_id is not None:
@@ -129,8 +123,13 @@ def customer_page(request: HttpRequest, person_id: str) -> HttpResponse:
             access.visible_tickets(reader)
             .filter(organisation_id=contact.organisation_id)
             .exclude(requester=contact)
-            .select_related("requester")
-            .order_by("-id")[:20]
+            # Sorted after reading the organisation's tickets (its index) rather than by
+            # walking every ticket newest first: PostgreSQL takes the walk, not knowing
+            # that a busy contact's organisation has few tickets from anyone else. The
+            # requesters are read apart, or it would hash every person to join them.
+            .prefetch_related("requester")
+            .alias(newest=F("id") + 0)
+            .order_by("-newest")[:20]
         )
     outcome = _run(reader, request, requester=contact)
     return _respond(
@@ -147,6 +146,44 @@ def customer_page(request: HttpRequest, person_id: str) -> HttpResponse:
             "organisation_tickets": organisation_tickets,
         },
     )
+
+
+def _per_year(tickets: QuerySet[Ticket], zone: zoneinfo.ZoneInfo) -> list[dict[str, int]]:
+    """How many of ``tickets`` were opened each year (in ``zone``), newest year first,
+    years without any left out.
+
+    Each ticket is compared with the instants the years start rather than having its
+    year extracted: SQLite extracts a year in a time zone by calling Python once per row
+    (100 ms for a customer with 6,000 tickets). The recent years are counted in one pass;
+    a history reaching further back (or a clock ahead) costs a second one."""
+    tickets = tickets.order_by()
+    this_year = timezone.now().astimezone(zone).year
+    counts = _count_by_year(tickets, zone, range(this_year - RECENT_YEARS + 1, this_year + 1))
+    if OTHER_YEARS in counts:
+        span = tickets.aggregate(first=Min("created_at"), last=Max("created_at"))
+        first, last = span["first"].astimezone(zone).year, span["last"].astimezone(zone).year
+        counts = _count_by_year(tickets, zone, range(first, last + 1))
+    return [{"year": year, "count": count} for year, count in sorted(counts.items(), reverse=True)]
+
+
+#: The customer page counts this many years (to this one) in one pass.
+RECENT_YEARS = 12
+OTHER_YEARS = 0
+
+
+def _count_by_year(
+    tickets: QuerySet[Ticket], zone: zoneinfo.ZoneInfo, years: range
+) -> dict[int, int]:
+    """Tickets per year of ``years``; those opened in any other year under OTHER_YEARS."""
+    starts = {year: dt.datetime(year, 1, 1, tzinfo=zone) for year in [*years, years.stop]}
+    year = Case(
+        When(created_at__gte=starts[years.stop], then=Value(OTHER_YEARS)),
+        # Newest first: most tickets stop at the first comparisons.
+        *[When(created_at__gte=starts[y], then=Value(y)) for y in reversed(years)],
+        default=Value(OTHER_YEARS),
+    )
+    rows = tickets.annotate(year=year).values("year").annotate(count=Count("pk")).order_by()
+    return {int(row["year"]): int(row["count"]) for row in rows}
 
 
 @require_GET

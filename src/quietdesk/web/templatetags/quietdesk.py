@@ -35,7 +35,20 @@ def is_past(moment: dt.datetime | None) -> bool:
 def status_label(code: str | None) -> str:
     from quietdesk.tickets.states import Status
 
-    return str(Status(code).label) if code in Status.values else str(code or "")
+    try:  # rather than ``in Status.values``, which builds the list of choices each time
+        return str(Status(code or "").label)
+    except ValueError:
+        return str(code or "")
+
+
+@register.filter
+def channel_label(code: str | None) -> str:
+    from quietdesk.tickets.models import Channel
+
+    try:
+        return str(Channel(code or "").label)
+    except ValueError:
+        return str(code or "")
 
 
 @register.filter
