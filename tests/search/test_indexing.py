@@ -207,7 +207,7 @@ def test_reindex_removes_index_entries_left_without_a_document(
 ) -> None:
     open_ticket("Parcel", "Where is it?")
     if connection.vendor == "sqlite":  # PostgreSQL keeps the vector in the document's row
-        backend().write([IndexedText(12345, ["orphan"], ["entry"])])
+        backend().write([IndexedText(12345, ["orphan"], [], ["entry"])])
     pruned = reindex()["pruned"]
     assert pruned == (1 if connection.vendor == "sqlite" else 0)
     assert found(world.admin, "parcel") == ["Parcel"]

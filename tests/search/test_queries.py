@@ -291,6 +291,26 @@ def test_snippets_for_customers_come_from_public_messages_only(
     assert "carrier" in staff_hits[0].snippet_html
 
 
+def test_customers_never_find_a_colleagues_address_or_phone_number(
+    world: Any, open_ticket: Any
+) -> None:
+    """Acme shares its tickets: a customer sees a colleague's requests, and may search
+    them by subject, name or words, but not by the colleague's address or number (the
+    service team can)."""
+    PhoneNumber.objects.create(person=world.colleague, number="+33 6 98 76 54 32")
+    open_ticket("Colleague's request", "Bonjour", requester=world.colleague)
+    address = world.colleague.email
+    for query in ("0698765432", f'"{address}"', "0698765432 OR bonjour", "colleague's"):
+        assert found(world.admin, query) == ["Colleague's request"], query
+    assert found(world.customer, "bonjour") == ["Colleague's request"]
+    assert found(world.customer, world.colleague.name.split()[0]) == ["Colleague's request"]
+    for query in ("0698765432", "+33698765432", f'"{address}"', "06987*"):
+        assert found(world.customer, query) == [], query
+        assert found(world.customer, query, order="relevance") == [], query
+    # Excluding by a number they cannot search for excludes nothing either.
+    assert found(world.customer, "bonjour -0698765432") == ["Colleague's request"]
+
+
 def test_each_person_finds_only_the_tickets_they_may_see(world: Any, open_ticket: Any) -> None:
     open_ticket("Acme own", "licorne", requester=world.customer, team=world.support)
     open_ticket("Acme colleague", "licorne", requester=world.colleague, team=world.billing)

@@ -37,6 +37,11 @@ def test_compiled_for_each_backend() -> None:
     assert node is not None
     assert to_fts5(node) == '(("order 1042" AND "factur" *) NOT "spam")'
     assert to_tsquery(node) == "(('order' <-> '1042') & ('factur':*) & !('spam'))"
+    # Customers: the head and the body only, never the requesters' addresses and numbers.
+    assert to_fts5(node, contacts=False) == "{head body} : " + to_fts5(node)
+    assert to_tsquery(node, contacts=False) == (
+        "(('order':AD <-> '1042':AD) & ('factur':*AD) & !('spam':AD))"
+    )
 
 
 def test_filters_are_taken_apart_from_words() -> None:

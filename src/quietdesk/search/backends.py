@@ -5,15 +5,21 @@ query (from :mod:`quietdesk.search.query`); each only knows how to store tokens 
 to walk the documents that match, newest first. Everything else (scoping, filters,
 grouping by ticket, snippets) is shared.
 
-SQLite: an FTS5 table ``search_fts(head, body)`` whose rowid is the document id, with
-the ``ascii`` tokenizer: the text it receives is already folded tokens separated by
-spaces, so it only splits on spaces.
+Each document has three parts: the *head* (the ticket's subject and number, the
+requester's name and organisation), the *contact* part (the requester's addresses and
+phone numbers: searched by the service team only, never by customers, who may share an
+organisation's tickets but not their colleagues' details) and the *body*.
+
+SQLite: an FTS5 table ``search_fts(head, contact, body)`` whose rowid is the document id,
+with the ``ascii`` tokenizer: the text it receives is already folded tokens separated by
+spaces, so it only splits on spaces. A customer's query is limited to ``{head body}``.
 
 PostgreSQL: a ``tsv tsvector`` column on ``search_document`` with a GIN index. The
 tsvector is written as a literal (``'token':1,5A …``) rather than through
 ``to_tsvector``, so PostgreSQL's parser and dictionaries never see the text. Head
-tokens carry weight A (for ranking), and the body starts one position after the head,
-so a phrase never spans both.
+tokens carry weight A (for ranking), contact tokens B, body tokens none (D); each part
+starts one position after the previous one, so a phrase never spans two. A customer's
+query only matches weights A and D.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ class IndexedText:
 
     id: int
     head: Sequence[str]
+    contact: Sequence[str]
     body: Sequence[str]
 
 
@@ -47,6 +54,8 @@ class Conditions:
 
     sql: str
     params: list[Any]
+    #: Whether the match may use the requesters' addresses and numbers (staff only).
+    contacts: bool = True
 
 
 class Backend(Protocol):
@@ -67,7 +76,7 @@ class Backend(Protocol):
         """(document id, ticket id, relevance or 0) of matching documents, newest first."""
         ...
 
-    def matching(self, match: Node, ids: Sequence[int]) -> set[int]: ...
+    def matching(self, match: Node, ids: Sequence[int], *, contacts: bool) -> set[int]: ...
 
     def index_bytes(self) -> int: ...
 
@@ -101,19 +110,23 @@ def _id(text: IndexedText) -> int:
 
 class SqliteBackend:
     table = "search_fts"
-    #: bm25 is lower for better matches; a hit in the head weighs five times more.
-    rank_sql = "-bm25(search_fts, 5.0, 1.0)"
+    #: bm25 is lower for better matches; a hit in the head (or among the requester's
+    #: addresses) weighs five times more.
+    rank_sql = "-bm25(search_fts, 5.0, 5.0, 1.0)"
 
     def write(self, texts: Sequence[IndexedText]) -> None:
         if not texts:
             return
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT OR REPLACE INTO {self.table} (rowid, head, body) "  # noqa: S608
-                "VALUES (%s, %s, %s)",
+                f"INSERT OR REPLACE INTO {self.table} (rowid, head, contact, body) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s)",
                 # In rowid order: FTS5 flushes its pending terms into a new segment
                 # whenever a rowid is lower than the previous one.
-                [(t.id, " ".join(t.head), " ".join(t.body)) for t in sorted(texts, key=_id)],
+                [
+                    (t.id, " ".join(t.head), " ".join(t.contact), " ".join(t.body))
+                    for t in sorted(texts, key=_id)
+                ],
             )
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -150,7 +163,7 @@ class SqliteBackend:
             sql, params = _scan_sql(
                 "SELECT d.id, d.ticket_id, 0 FROM search_document AS d",
                 where,
-                (self._exists(), [to_fts5(match)]),
+                (self._exists(), [to_fts5(match, contacts=where.contacts)]),
                 below,
             )
         else:
@@ -161,7 +174,7 @@ class SqliteBackend:
                 f"SELECT f.rowid, d.ticket_id, {rank} FROM {self.table} AS f "  # noqa: S608
                 "CROSS JOIN search_document AS d ON d.id = f.rowid",
                 where,
-                (f"{self.table} MATCH %s", [to_fts5(match)]),
+                (f"{self.table} MATCH %s", [to_fts5(match, contacts=where.contacts)]),
                 below,
             )
             sql = sql.replace("d.id < %s", "f.rowid < %s")
@@ -171,7 +184,7 @@ class SqliteBackend:
             rows = [(int(a), int(b), float(c)) for a, b, c in cursor.fetchall()]
             if ranked and narrow and match is not None:
                 # One look-up per document: FTS5 answers ``rowid = ?`` quickly, not ``IN``.
-                query = to_fts5(match)
+                query = to_fts5(match, contacts=where.contacts)
                 ranks = {}
                 for doc_id, _ticket, _rank in rows:
                     cursor.execute(
@@ -184,7 +197,7 @@ class SqliteBackend:
                 rows = [(d, t, ranks[d]) for d, t, _r in rows]
             return rows
 
-    def matching(self, match: Node, ids: Sequence[int]) -> set[int]:
+    def matching(self, match: Node, ids: Sequence[int], *, contacts: bool) -> set[int]:
         if not ids:
             return set()
         marks = ", ".join(["%s"] * len(ids))
@@ -192,7 +205,7 @@ class SqliteBackend:
             cursor.execute(
                 f"SELECT d.id FROM search_document AS d WHERE d.id IN ({marks}) "  # noqa: S608
                 f"AND {self._exists()}",
-                [*ids, to_fts5(match)],
+                [*ids, to_fts5(match, contacts=contacts)],
             )
             return {int(row[0]) for row in cursor.fetchall()}
 
@@ -222,18 +235,15 @@ class SqliteBackend:
             return int(cursor.fetchone()[0])
 
 
-def tsvector_literal(head: Sequence[str], body: Sequence[str]) -> str:
+def tsvector_literal(head: Sequence[str], contact: Sequence[str], body: Sequence[str]) -> str:
     positions: dict[str, list[str]] = defaultdict(list)
     position = 0
-    for token in head:
-        position = min(position + 1, PG_MAX_POSITION)
-        if len(positions[token]) < PG_MAX_POSITIONS_PER_LEXEME:
-            positions[token].append(f"{position}A")
-    position += 1  # a gap: no phrase spans head and body
-    for token in body:
-        position = min(position + 1, PG_MAX_POSITION)
-        if len(positions[token]) < PG_MAX_POSITIONS_PER_LEXEME:
-            positions[token].append(str(position))
+    for part, weight in ((head, "A"), (contact, "B"), (body, "")):
+        for token in part:
+            position = min(position + 1, PG_MAX_POSITION)
+            if len(positions[token]) < PG_MAX_POSITIONS_PER_LEXEME:
+                positions[token].append(f"{position}{weight}")
+        position += 1  # a gap: no phrase spans two parts
     return " ".join(f"'{token}':{','.join(places)}" for token, places in positions.items())
 
 
@@ -244,7 +254,7 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE search_document SET tsv = %s::tsvector WHERE id = %s",
-                [(tsvector_literal(t.head, t.body), t.id) for t in texts],
+                [(tsvector_literal(t.head, t.contact, t.body), t.id) for t in texts],
             )
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -260,7 +270,7 @@ class PostgresBackend:
         narrow: bool,
         ranked: bool = False,
     ) -> list[tuple[int, int, float]]:
-        tsquery = to_tsquery(match) if match else ""
+        tsquery = to_tsquery(match, contacts=where.contacts) if match else ""
         condition = ("d.tsv @@ %s::tsquery", [tsquery]) if match else ("", [])
         rank = "ts_rank(d.tsv, %s::tsquery)" if ranked and match else "0"
         sql, params = _scan_sql(
@@ -276,13 +286,13 @@ class PostgresBackend:
             cursor.execute(sql, [*params, limit])
             return [(int(a), int(b), float(c)) for a, b, c in cursor.fetchall()]
 
-    def matching(self, match: Node, ids: Sequence[int]) -> set[int]:
+    def matching(self, match: Node, ids: Sequence[int], *, contacts: bool) -> set[int]:
         if not ids:
             return set()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT id FROM search_document WHERE id = ANY(%s) AND tsv @@ %s::tsquery",
-                [list(ids), to_tsquery(match)],
+                [list(ids), to_tsquery(match, contacts=contacts)],
             )
             return {int(row[0]) for row in cursor.fetchall()}
 

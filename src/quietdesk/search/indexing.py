@@ -30,13 +30,24 @@ CHUNK_TOKENS = 15_000
 #: Characters of tokens per chunk: a tsvector stays far below PostgreSQL's 1 MB.
 CHUNK_CHARS = 300_000
 _NON_SPACE = re.compile(r"\S+")
-#: Head tokens kept (subject, number, requester's names, addresses and numbers).
+#: Head tokens kept, and as many contact tokens (addresses and numbers).
 HEAD_TOKENS = 400
 _ID_SLOTS = 64
 
 
-def head_tokens(ticket: Ticket) -> list[str]:
-    """What every document of the ticket carries: subject, number and requester."""
+@dataclass(frozen=True)
+class Head:
+    """What every document of a ticket carries besides its own text."""
+
+    #: Subject, number, the requester's name and organisation: found by everyone who
+    #: may see the ticket.
+    tokens: list[str]
+    #: The requester's addresses and phone numbers: found by the service team only.
+    contact: list[str]
+
+
+def head_tokens(ticket: Ticket) -> Head:
+    """The head of ``ticket``'s documents: subject, number and requester."""
     requester = ticket.requester
     organisation: Organisation | None = ticket.organisation
     return _head(
@@ -56,17 +67,15 @@ def _head(
     addresses: list[str],
     organisation: str | None,
     phones: list[str],
-) -> list[str]:
-    parts = [subject, str(number), name, *addresses]
-    if organisation is not None:
-        parts.append(organisation)
-    found = tokens(" ".join(parts))
+) -> Head:
+    found = tokens(" ".join([subject, str(number), name, organisation or ""]))
+    contact = tokens(" ".join(addresses))
     for phone in phones:
-        found += tokens(phone) + phone_forms(phone)
-    return found[:HEAD_TOKENS]
+        contact += tokens(phone) + phone_forms(phone)
+    return Head(found[:HEAD_TOKENS], contact[:HEAD_TOKENS])
 
 
-def _head_of(ticket_id: int) -> list[str]:
+def _head_of(ticket_id: int) -> Head:
     """:func:`head_tokens` of a ticket read by id.
 
     Every message filed (a mail, a reply) is indexed with its ticket's head, so this is
@@ -123,7 +132,7 @@ class _Planned:
     channel: str
     author_id: int | None
     created_at: dt.datetime
-    head: list[str]
+    head: Head
     body: list[str]
 
     @property
@@ -134,7 +143,8 @@ class _Planned:
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for part in (
-            " ".join(self.head),
+            " ".join(self.head.tokens),
+            " ".join(self.head.contact),
             " ".join(self.body),
             f"{self.public}|{self.channel}|{self.author_id}|{self.created_at.isoformat()}"
             f"|{self.offset}|{self.ticket_id}",
@@ -172,7 +182,7 @@ def _chunks(text: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _message_plans(message: Message, head: list[str]) -> list[_Planned]:
+def _message_plans(message: Message, head: Head) -> list[_Planned]:
     filenames = " ".join(a.filename for a in _attachments(message))
     text = message.body_text + ("\n" + filenames if filenames else "")
     return [
@@ -201,7 +211,7 @@ def _attachments(message: Message) -> list[Attachment]:
 
 
 def _attachment_plans(
-    attachment: Attachment, message: Message, text: str, head: list[str]
+    attachment: Attachment, message: Message, text: str, head: Head
 ) -> list[_Planned]:
     return [
         _Planned(
@@ -286,7 +296,7 @@ def _apply(plans: Sequence[_Planned], existing: Iterable[Document]) -> int:
         )
         engine.write(
             [
-                IndexedText(doc_id, plan.head, plan.body)
+                IndexedText(doc_id, plan.head.tokens, plan.head.contact, plan.body)
                 for doc_id, plan in zip(ids, fresh, strict=True)
             ]
         )

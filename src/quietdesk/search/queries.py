@@ -89,6 +89,8 @@ class _Scope:
     empty: bool = False
     #: Only one customer's tickets qualify (their page's search).
     one_customer: bool = False
+    #: Whether words may match the requesters' addresses and numbers (staff only).
+    contacts: bool = True
 
 
 def _error(message: str, flt: Filter) -> QueryError:
@@ -311,6 +313,9 @@ def _scope(query: Query, actor: User) -> _Scope:
     if not actor.is_agent_or_admin:
         scope.document_sql.append("d.public = %s")
         scope.document_params.append(True)
+        # A customer who sees their organisation's tickets must not find (or confirm) a
+        # colleague's address or phone number by searching for it.
+        scope.contacts = False
     return scope
 
 
@@ -358,7 +363,7 @@ def _conditions(actor: User, scope: _Scope) -> tuple[Conditions, bool]:
             Document.objects.filter(author__in=scope.author_ids)[:NARROW_DOCUMENTS].count()
             < NARROW_DOCUMENTS
         )
-    return Conditions(" AND ".join(parts), params), narrow
+    return Conditions(" AND ".join(parts), params, contacts=scope.contacts), narrow
 
 
 # --- Cursors -------------------------------------------------------------------------------------
@@ -410,6 +415,7 @@ def search(
     ticket listing shows as well (:func:`with_ticket_relations`: team, tags, SLA clocks…).
     """
     query = parse(q)
+    state = _decode(cursor) if cursor else None  # a bad cursor is refused, results or not
     limit = max(1, min(limit, MAX_LIMIT))
     if not actor.is_active:
         return SearchPage([], 0, True, None)
@@ -425,7 +431,6 @@ def search(
     except EmptyResultSet:  # a filter that can match nothing (e.g. team: for a customer)
         return SearchPage([], 0, True, None)
     engine = backend()
-    state = _decode(cursor) if cursor else None
 
     if order == "relevance" and query.text is not None:
         rows = engine.scan(
@@ -518,7 +523,7 @@ def _matched_before(
         rows = cursor.fetchall()
     if query.text is None:
         return {int(t) for _d, t in rows}
-    matched = engine.matching(query.text, [int(d) for d, _t in rows])
+    matched = engine.matching(query.text, [int(d) for d, _t in rows], contacts=scope.contacts)
     return {int(t) for d, t in rows if int(d) in matched}
 
 

@@ -407,26 +407,49 @@ def parse(source: str) -> Query:
 # --- Compiling ------------------------------------------------------------------------------
 
 
-def to_fts5(node: Node) -> str:
-    """SQLite FTS5 query syntax. Tokens are letters and digits only, so quoting is safe."""
+def to_fts5(node: Node, *, contacts: bool = True) -> str:
+    """SQLite FTS5 query syntax. Tokens are letters and digits only, so quoting is safe.
+
+    Without ``contacts``, the requesters' addresses and numbers (column ``contact``) are
+    not searched: only the head and the body.
+    """
+    expression = _fts5(node)
+    return expression if contacts else "{head body} : " + expression
+
+
+def _fts5(node: Node) -> str:
     if isinstance(node, Term):
         return '"' + " ".join(node.tokens) + '"' + (" *" if node.prefix else "")
     if isinstance(node, AnyOf):
-        return "(" + " OR ".join(to_fts5(c) for c in node.choices) + ")"
-    positive = "(" + " AND ".join(to_fts5(c) for c in node.required) + ")"
+        return "(" + " OR ".join(_fts5(c) for c in node.choices) + ")"
+    positive = "(" + " AND ".join(_fts5(c) for c in node.required) + ")"
     for excluded in node.excluded:
-        positive = f"({positive} NOT {to_fts5(excluded)})"
+        positive = f"({positive} NOT {_fts5(excluded)})"
     return positive
 
 
-def to_tsquery(node: Node) -> str:
-    """PostgreSQL ``tsquery`` input syntax, with the same tokens as the index."""
+def to_tsquery(node: Node, *, contacts: bool = True) -> str:
+    """PostgreSQL ``tsquery`` input syntax, with the same tokens as the index.
+
+    Without ``contacts``, lexemes only match in the head (weight A) and the body (D),
+    not among the requesters' addresses and numbers (B).
+    """
+    return _tsquery(node, "" if contacts else "AD")
+
+
+def _tsquery(node: Node, weights: str) -> str:
     if isinstance(node, Term):
         lexemes = [f"'{token}'" for token in node.tokens]
+        marks = [weights] * len(lexemes)
         if node.prefix:
-            lexemes[-1] += ":*"
-        return "(" + " <-> ".join(lexemes) + ")"
+            marks[-1] = "*" + weights
+        return (
+            "("
+            + " <-> ".join(f"{x}:{m}" if m else x for x, m in zip(lexemes, marks, strict=True))
+            + ")"
+        )
     if isinstance(node, AnyOf):
-        return "(" + " | ".join(to_tsquery(c) for c in node.choices) + ")"
-    parts = [to_tsquery(c) for c in node.required] + [f"!{to_tsquery(c)}" for c in node.excluded]
+        return "(" + " | ".join(_tsquery(c, weights) for c in node.choices) + ")"
+    parts = [_tsquery(c, weights) for c in node.required]
+    parts += [f"!{_tsquery(c, weights)}" for c in node.excluded]
     return "(" + " & ".join(parts) + ")"
